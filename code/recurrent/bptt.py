@@ -1,0 +1,216 @@
+"""Chapter 2: backpropagation through time (BPTT), gradient checking and training.
+
+With L = (1/B) sum_b sum_t L_t and softmax + cross-entropy at every step, the backward pass is::
+
+    dL/do_t  = (y_hat_t - y_t) / B                                   (T, B, k)
+    delta_t  = dL/dh_t = V^T dL/do_t + W^T diag(1 - h_{t+1}^2) delta_{t+1},   delta_T = V^T dL/do_T
+    dL/dV = sum_t dL/do_t h_t^T        dL/dc = sum_t dL/do_t
+    dL/dW = sum_t diag(1 - h_t^2) delta_t h_{t-1}^T
+    dL/dU = sum_t diag(1 - h_t^2) delta_t x_t^T
+    dL/db = sum_t diag(1 - h_t^2) delta_t
+
+(each sum over t also runs over the batch). In code ``dz_t = diag(1 - h_t^2) delta_t`` is the
+gradient at the pre-activation z_t = U x_t + W h_{t-1} + b, the only quantity the loop must carry.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._checks import as_float_array, positive_float, positive_int
+from .rnn import (Forward, Params, _cross_entropy, check_inputs, check_targets, cross_entropy,
+                  forward, softmax)
+
+
+def output_grad(os, ys, mask=None):
+    """dL/do_t = (softmax(o_t) - onehot(y_t)) * mask / B for the loss of ``rnn.cross_entropy``."""
+    ys, mask = check_targets(ys, os, mask)
+    g = softmax(os)
+    np.put_along_axis(g, ys[..., None], np.take_along_axis(g, ys[..., None], -1) - 1.0, -1)
+    return g * (mask[..., None] / os.shape[1])
+
+
+def backward(p: Params, xs, fwd: Forward, d_os, d_hT=None):
+    """Gradients of the loss given dL/do_t for every step; returns (grads: Params, dL/dh_0: (B, d)).
+
+    xs: (T, B, n); fwd: the result of ``rnn.forward(p, xs, h0)``; d_os: (T, B, k);
+    d_hT: (B, d), a gradient arriving at h_T from later in time (zero if omitted).
+    """
+    xs, h0 = check_inputs(p, xs, fwd.h0)
+    T, B, _ = xs.shape
+    d_os = as_float_array("d_os", d_os, shape=(T, B, p.k), dims="(T, B, k)")
+    hs = fwd.hs
+    carry = np.zeros((B, p.d)) if d_hT is None else as_float_array("d_hT", d_hT, shape=(B, p.d))
+    deltas = d_os @ p.V                   # V^T dL/do_t for every t at once: (T, B, d)
+    dzs = np.empty_like(hs)
+    for t in reversed(range(T)):
+        delta = deltas[t] + carry         # delta_t = V^T dL/do_t + W^T dz_{t+1}
+        dzs[t] = delta * (1.0 - hs[t] ** 2)
+        carry = dzs[t] @ p.W              # W^T dz_t, read at step t-1
+    h_prev = np.concatenate([h0[None], hs[:-1]])          # h_{t-1} for t = 1..T
+    flat = lambda a: a.reshape(T * B, -1)                   # noqa: E731  (sum over t and b at once)
+    grads = Params(U=flat(dzs).T @ flat(xs), W=flat(dzs).T @ flat(h_prev), b=dzs.sum((0, 1)),
+                   V=flat(d_os).T @ flat(hs), c=d_os.sum((0, 1)))
+    return grads, carry
+
+
+def loss_and_grads(p: Params, xs, ys, h0=None, mask=None):
+    """Cross-entropy loss and its gradient for every parameter; returns (loss, grads, forward)."""
+    fwd = forward(p, xs, h0)
+    ys, mask = check_targets(ys, fwd.os, mask)
+    loss = _cross_entropy(fwd.os, ys, mask)
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the loss became {loss}; lower the learning rate or clip the gradient")
+    grads, _ = backward(p, xs, fwd, output_grad(fwd.os, ys, mask))
+    return loss, grads, fwd
+
+
+def numerical_gradient(loss_fn, p: Params, name: str, eps: float = 1e-5):
+    """Central differences (L(theta + eps) - L(theta - eps)) / (2 eps) for every entry of p.<name>.
+
+    ``loss_fn(p) -> float``. Costs 2 * size evaluations; the entry is restored afterwards.
+    """
+    if name not in dict(p.items()):
+        raise ValueError(f"name: expected one of {[s for s, _ in p.items()]}, got {name!r}")
+    eps = positive_float("eps", eps)
+    theta = getattr(p, name)
+    g = np.zeros_like(theta)
+    for i in np.ndindex(theta.shape):
+        old = theta[i]
+        theta[i] = old + eps
+        up = loss_fn(p)
+        theta[i] = old - eps
+        down = loss_fn(p)
+        theta[i] = old
+        g[i] = (up - down) / (2 * eps)
+    return g
+
+
+def relative_error(a, b) -> float:
+    """||a - b|| / max(||a||, ||b||) in the Frobenius norm (0 when both are zero)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error: expected equal shapes, got {a.shape} and {b.shape}")
+    scale = max(np.linalg.norm(a), np.linalg.norm(b))
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
+
+
+def gradient_check(p: Params, xs, ys, h0=None, mask=None, eps: float = 1e-5) -> dict:
+    """Relative error between BPTT and central differences for each of U, W, V, b, c."""
+    _, grads, _ = loss_and_grads(p, xs, ys, h0, mask)
+
+    def loss_fn(q):
+        return cross_entropy(forward(q, xs, h0).os, ys, mask)
+
+    q = p.copy()
+    return {name: relative_error(g, numerical_gradient(loss_fn, q, name, eps)) for name, g in grads.items()}
+
+
+def global_norm(grads: Params) -> float:
+    """sqrt of the sum of squares of every gradient entry."""
+    return math.sqrt(sum(float(np.sum(g * g)) for _, g in grads.items()))
+
+
+def clip_by_norm(grads: Params, max_norm: float):
+    """Rescale all gradients together so that their global norm is at most ``max_norm``.
+
+    Returns (clipped grads, norm before clipping). Chapter 5 studies this remedy.
+    """
+    max_norm = positive_float("max_norm", max_norm)
+    norm = global_norm(grads)
+    if norm <= max_norm:
+        return grads, norm
+    return Params(**{s: g * (max_norm / norm) for s, g in grads.items()}), norm
+
+
+def sgd(p: Params, grads: Params, lr: float) -> None:
+    """The update theta <- theta - lr * dL/dtheta, in place, for every parameter."""
+    lr = positive_float("lr", lr)
+    for name, g in grads.items():
+        getattr(p, name)[...] -= lr * g
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2015): per-entry steps from running means of g and g^2, in place."""
+
+    def __init__(self, p: Params, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        self.lr = positive_float("lr", lr)
+        self.beta1, self.beta2, self.eps = beta1, beta2, positive_float("eps", eps)
+        self.m = {s: np.zeros_like(a) for s, a in p.items()}
+        self.v = {s: np.zeros_like(a) for s, a in p.items()}
+        self.t = 0
+
+    def __call__(self, p: Params, grads: Params) -> None:
+        self.t += 1
+        for s, g in grads.items():
+            self.m[s] = self.beta1 * self.m[s] + (1 - self.beta1) * g
+            self.v[s] = self.beta2 * self.v[s] + (1 - self.beta2) * g * g
+            m_hat = self.m[s] / (1 - self.beta1 ** self.t)
+            v_hat = self.v[s] / (1 - self.beta2 ** self.t)
+            getattr(p, s)[...] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def train_truncated(p: Params, inputs, targets, T: int, steps: int, update, mask=None,
+                    clip: float | None = None, log_every: int = 0, log=print,
+                    validate: tuple | None = None) -> dict:
+    """Truncated BPTT over B parallel streams: carry the hidden state, cut the gradient.
+
+    inputs, targets: (L, B) integer ids (inputs are one-hot encoded with n = p.n classes);
+    the streams are cut into chunks of T steps. Each chunk starts from the previous chunk's last
+    hidden state, treated as a constant, so no gradient flows further back than T steps. At the end
+    of the streams the state is reset to zero and reading starts again. ``update(p, grads)`` changes
+    p in place (``Adam(p)``, or ``lambda p, g: sgd(p, g, lr)``). Every ``log_every`` steps a line
+    reports progress and, if ``validate=(inputs, targets)`` is given, the loss on those streams.
+    Returns arrays: the loss per token of every step (``"loss"``), the gradient norm before clipping
+    (``"grad_norm"``) and, with ``validate``, ``"val_step"`` and ``"val_loss"``.
+    """
+    T, steps = positive_int("T", T), positive_int("steps", steps)
+    inputs = np.asarray(inputs)
+    if inputs.ndim != 2 or np.shape(targets) != inputs.shape:
+        raise ValueError(f"inputs, targets: expected two (L, B) arrays of equal shape, "
+                         f"got {inputs.shape} and {np.shape(targets)}")
+    L, B = inputs.shape
+    if L < T:
+        raise ValueError(f"T: expected at most the stream length L={L}, got {T}")
+    mask = np.ones((L, B)) if mask is None else np.asarray(mask, dtype=float)
+    eye = np.eye(p.n)
+    h, start, history = None, 0, {"loss": [], "grad_norm": [], "val_step": [], "val_loss": []}
+    for i in range(steps):
+        if start + T > L:
+            h, start = None, 0
+        sl = slice(start, start + T)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):     # reported in words instead
+                loss, grads, fwd = loss_and_grads(p, eye[inputs[sl]], targets[sl], h, mask[sl])
+        except FloatingPointError as e:
+            raise FloatingPointError(f"train_truncated at step {i + 1}: {e}") from None
+        per_token = loss * B / max(mask[sl].sum(), 1.0)
+        if clip is not None:
+            grads, norm = clip_by_norm(grads, clip)
+        else:
+            norm = global_norm(grads)
+        update(p, grads)
+        history["loss"].append(per_token)
+        history["grad_norm"].append(norm)
+        h, start = fwd.hs[-1], start + T
+        if log_every and ((i + 1) % log_every == 0 or i + 1 == steps):
+            line = f"step {i + 1:>5}/{steps}  loss {np.mean(history['loss'][-log_every:]):.3f}"
+            if validate is not None:
+                history["val_step"].append(i + 1)
+                history["val_loss"].append(evaluate(p, *validate)["loss"])
+                line += f"  held-out {history['val_loss'][-1]:.3f}"
+            log(line + " (nats per token)")
+    return {k: np.array(v) for k, v in history.items()}
+
+
+def evaluate(p: Params, inputs, targets, mask=None) -> dict:
+    """Mean cross-entropy per token and accuracy of p over (L, B) id streams, read from h = 0."""
+    inputs = np.asarray(inputs)
+    fwd = forward(p, np.eye(p.n)[inputs])
+    ys, mask = check_targets(targets, fwd.os, mask)
+    count = mask.sum()
+    loss = cross_entropy(fwd.os, ys, mask) * inputs.shape[1] / count
+    correct = ((fwd.os.argmax(-1) == ys) * mask).sum() / count
+    return {"loss": float(loss), "perplexity": float(np.exp(loss)), "accuracy": float(correct)}

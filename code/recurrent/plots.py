@@ -1,0 +1,137 @@
+"""The house style and every figure builder of the book.
+
+Each builder takes arrays (computed elsewhere, by the chapter modules), draws one figure in the house
+style and returns the ``matplotlib.figure.Figure``. Notebooks call ``fig = plots.<builder>(...)``;
+nothing here computes a result the text relies on.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+COLORS = {"x": "#4C72B0", "h": "#DD8452", "o": "#55A868", "loss": "#C44E52", "grey": "#8C8C8C",
+          "accent": "#8172B3"}
+CYCLE = [COLORS[c] for c in ("x", "h", "o", "loss", "accent")]
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (call once per notebook)."""
+    plt.rcParams.update({
+        "figure.figsize": (7.0, 3.6), "figure.dpi": 100, "savefig.dpi": 100,
+        "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+        "grid.alpha": 0.3, "axes.prop_cycle": plt.cycler(color=CYCLE),
+        "figure.constrained_layout.use": True,
+    })
+
+
+def _node(ax, xy, label, color, w=0.7, h=0.5):
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
+                                fc=color, ec="black", lw=0.8, alpha=0.9))
+    ax.text(x, y, label, ha="center", va="center", fontsize=10, color="white", weight="bold")
+
+
+def _arrow(ax, a, b, label=None, color="black", offset=(0.12, 0.0), rad=0.0):
+    ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, lw=1.0, color=color,
+                                 connectionstyle=f"arc3,rad={rad}", shrinkA=0, shrinkB=0))
+    if label:
+        mid = ((a[0] + b[0]) / 2 + offset[0], (a[1] + b[1]) / 2 + offset[1])
+        ax.text(*mid, label, fontsize=9, color=color, ha="left", va="center", style="italic")
+
+
+def unrolled(T: int = 4):
+    """The RNN unrolled over T steps: x_t -> h_t -> o_t -> L_t, with h_{t-1} -> h_t through W."""
+    fig, ax = plt.subplots(figsize=(1.7 * T + 1.6, 3.6))
+    ys = {"x": 0.0, "h": 1.2, "o": 2.4, "L": 3.4}
+    _node(ax, (0, ys["h"]), "$h_0$", COLORS["grey"])
+    for t in range(1, T + 1):
+        X = 1.6 * t
+        _node(ax, (X, ys["x"]), f"$x_{t}$", COLORS["x"])
+        _node(ax, (X, ys["h"]), f"$h_{t}$", COLORS["h"])
+        _node(ax, (X, ys["o"]), f"$o_{t}$", COLORS["o"])
+        _node(ax, (X, ys["L"]), f"$L_{t}$", COLORS["loss"], h=0.4)
+        _arrow(ax, (X, ys["x"] + 0.3), (X, ys["h"] - 0.3), "U")
+        _arrow(ax, (X, ys["h"] + 0.3), (X, ys["o"] - 0.3), "V")
+        _arrow(ax, (X, ys["o"] + 0.3), (X, ys["L"] - 0.25), r"$y_{%d}$" % t, offset=(0.12, 0.0))
+        _arrow(ax, (X - 1.6 + 0.4, ys["h"]), (X - 0.4, ys["h"]), "W", offset=(-0.15, 0.18))
+    ax.set_xlim(-0.6, 1.6 * T + 0.8)
+    ax.set_ylim(-0.5, 3.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"The RNN unrolled over T = {T} steps: the same U, W, V at every step")
+    return fig
+
+
+def heatmap(M, row_labels, col_labels, title: str, xlabel: str, ylabel: str, fmt: str = "{:.0f}",
+            cmap: str = "Blues"):
+    """A small matrix with its entries written in the cells (for one-hot codes and the like)."""
+    M = np.asarray(M)
+    fig, ax = plt.subplots(figsize=(0.45 * M.shape[1] + 2.0, 0.4 * M.shape[0] + 1.4))
+    ax.imshow(M, cmap=cmap, aspect="auto")
+    ax.set_xticks(range(M.shape[1]), col_labels)
+    ax.set_yticks(range(M.shape[0]), row_labels)
+    ax.grid(False)
+    for (i, j), v in np.ndenumerate(M):
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8,
+                color="white" if v > (M.max() + M.min()) / 2 else "black")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return fig
+
+
+def error_bars(errors: dict, threshold: float, title: str, ylabel: str = "relative error"):
+    """Bar chart of small positive numbers (one per named quantity) on a log scale."""
+    names, vals = list(errors), np.array(list(errors.values()), dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.bar(names, np.maximum(vals, 1e-18), color=COLORS["o"])
+    ax.axhline(threshold, color=COLORS["loss"], ls="--", label=f"required: below {threshold:.0e}")
+    ax.set_yscale("log")
+    ax.set(title=title, ylabel=ylabel + " (log scale)", xlabel="parameter")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def loss_curves(steps, train_loss, val_steps=None, val_loss=None, baselines=None,
+                title: str = "", ylabel: str = "cross-entropy (nats per character)"):
+    """Training loss per step (with a moving average), validation points, and baseline lines."""
+    train_loss = np.asarray(train_loss)
+    fig, ax = plt.subplots()
+    ax.plot(steps, train_loss, color=COLORS["grey"], lw=0.6, alpha=0.5, label="training, per step")
+    w = max(1, len(train_loss) // 40)
+    smooth = np.convolve(train_loss, np.ones(w) / w, mode="valid")
+    ax.plot(np.asarray(steps)[w - 1:], smooth, color=COLORS["h"], label=f"training, mean of {w} steps")
+    if val_loss is not None:
+        ax.plot(val_steps, val_loss, "o-", color=COLORS["x"], label="held-out text")
+    for i, (name, value) in enumerate((baselines or {}).items()):
+        ax.axhline(value, ls=":", color=CYCLE[(i + 3) % len(CYCLE)], label=name)
+    ax.set(title=title, xlabel="training step (one chunk of every stream)", ylabel=ylabel)
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+def bars(labels, values, title: str, xlabel: str, ylabel: str, reference: dict | None = None,
+         log: bool = False, color: str = "x"):
+    """A bar per label, with optional horizontal reference lines (name -> value)."""
+    fig, ax = plt.subplots(figsize=(6.0, 3.4))
+    ax.bar([str(s) for s in labels], values, color=COLORS[color])
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, ls="--", color=CYCLE[(i + 3) % len(CYCLE)], label=name)
+    if reference:
+        ax.legend(loc="best")
+    if log:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return fig
+
+
+def loglog(x, ys: dict, title: str, xlabel: str, ylabel: str, styles: dict | None = None):
+    """Several curves y(x) on log-log axes (for power laws such as a 1/B decay)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for name, y in ys.items():
+        ax.plot(x, y, (styles or {}).get(name, "o-"), label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend()
+    return fig

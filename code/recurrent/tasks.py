@@ -1,0 +1,114 @@
+"""Toy data for the chapters: the shipped text, vocabularies, streams of ids, a delayed-echo task.
+
+Token streams are integer arrays with time first: ``inputs: (L, B)``, ``targets: (L, B)``.
+"""
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import numpy as np
+
+from ._checks import choice, positive_int, rng_from
+
+UNK = "<unk>"
+
+
+def load_text(name: str = "sonnets") -> str:
+    """A text shipped with the package (see ``recurrent/data/README.md``)."""
+    choice("name", name, {"sonnets"})
+    return resources.files("recurrent.data").joinpath(f"{name}.txt").read_text(encoding="utf-8")
+
+
+def tokenize(text: str, level: str = "char") -> list:
+    """Split text into characters, or into words and punctuation marks (``level="word"``)."""
+    choice("level", level, {"char", "word"})
+    if level == "char":
+        return list(text)
+    return re.findall(r"[\w']+|[^\w\s]", text.lower())
+
+
+class Vocab:
+    """A sorted list of tokens and the map token -> id. Word vocabularies have an ``<unk>`` id 0."""
+
+    def __init__(self, tokens, level: str = "char"):
+        self.level = choice("level", level, {"char", "word"})
+        tokens = sorted(set(tokens))
+        self.tokens = tokens if level == "char" else [UNK] + [t for t in tokens if t != UNK]
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+
+    @classmethod
+    def from_text(cls, text: str, level: str = "char") -> "Vocab":
+        return cls(tokenize(text, level), level)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, text: str):
+        """Token ids of ``text``. Unknown words map to ``<unk>``; an unknown character is an error."""
+        toks = tokenize(text, self.level)
+        if self.level == "word":
+            return np.array([self.index.get(t, 0) for t in toks], dtype=np.int64)
+        unknown = sorted(set(toks) - set(self.index))
+        if unknown:
+            raise ValueError(f"encode: expected characters of the vocabulary, got unknown {unknown}")
+        return np.array([self.index[t] for t in toks], dtype=np.int64)
+
+    def decode(self, ids) -> str:
+        sep = "" if self.level == "char" else " "
+        return sep.join(self.tokens[int(i)] for i in ids)
+
+
+def streams(ids, B: int):
+    """Cut one id sequence into B contiguous streams for next-token prediction.
+
+    ids: (N,) -> (inputs, targets), each (L, B) with L = (N - 1) // B; targets[t] = the id after
+    inputs[t]. Stream b continues where it stopped in the previous chunk, so carrying the hidden
+    state from chunk to chunk is meaningful.
+    """
+    ids = np.asarray(ids)
+    B = positive_int("B", B)
+    L = (len(ids) - 1) // B
+    if L < 1:
+        raise ValueError(f"streams: expected at least B + 1 = {B + 1} ids, got {len(ids)}")
+    x = ids[: L * B].reshape(B, L).T
+    y = ids[1: L * B + 1].reshape(B, L).T
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def delayed_echo(L: int, B: int, k: int, delay: int, rng=0):
+    """Random tokens in, the same tokens ``delay`` steps later out: y_t = x_{t - delay}.
+
+    Returns (inputs, targets, mask), each (L, B); mask is 0 for the first ``delay`` steps, whose
+    targets do not exist. A model that ignores the past can only guess: accuracy 1/k.
+    """
+    L, B, k = positive_int("L", L), positive_int("B", B), positive_int("k", k, minimum=2)
+    delay = positive_int("delay", delay, minimum=0)
+    if delay >= L:
+        raise ValueError(f"delay: expected less than L={L}, got {delay}")
+    x = rng_from(rng).integers(0, k, size=(L, B))
+    y = np.zeros_like(x)
+    y[delay:] = x[: L - delay]
+    mask = np.ones((L, B))
+    mask[:delay] = 0.0
+    return x, y, mask
+
+
+def ngram_perplexity(train_ids, test_ids, k: int, order: int = 1) -> float:
+    """Perplexity on ``test_ids`` of an add-one-smoothed n-gram model counted on ``train_ids``.
+
+    order=0: every token equally likely (perplexity k); 1: unigram frequencies; 2: bigram, the
+    next token given the previous one. A yardstick for what a sequence model must beat.
+    """
+    k = positive_int("k", k)
+    choice("order", order, {0, 1, 2})
+    train_ids, test_ids = np.asarray(train_ids), np.asarray(test_ids)
+    if order == 0:
+        return float(k)
+    if order == 1:
+        p = (np.bincount(train_ids, minlength=k) + 1.0) / (len(train_ids) + k)
+        return float(np.exp(-np.mean(np.log(p[test_ids]))))
+    counts = np.ones((k, k))
+    np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)
+    p = counts / counts.sum(axis=1, keepdims=True)
+    return float(np.exp(-np.mean(np.log(p[test_ids[:-1], test_ids[1:]]))))
