@@ -222,3 +222,27 @@ def test_bad_input_raises_a_clear_value_error(call, message):
     fwd = rnn.forward(p, np.zeros((3, 2, 3)))
     with pytest.raises(ValueError, match=message):
         call(p, fwd)
+
+
+def test_backward_refuses_a_forward_pass_without_tanh():
+    p, xs, ys, h0, _ = case()
+    fwd = rnn.forward(p, xs, h0, activation="linear")
+    with pytest.raises(ValueError, match="expected a forward pass with activation 'tanh'"):
+        bptt.backward(p, xs, fwd, bptt.output_grad(fwd.os, ys))
+
+
+def test_gradient_noise_falls_as_one_over_B():
+    text = tasks.load_text()[:1500].lower()
+    v = tasks.Vocab.from_text(text)
+    p = rnn.init_params(len(v), 16, len(v), rng=0)
+    r = bptt.gradient_noise(p, v.encode(text), T=10, batch_sizes=[1, 4, 16], n_windows=64, trials=400, rng=0)
+    predicted = r["trace_C"] / r["B"]
+    np.testing.assert_allclose(r["msd"], predicted, rtol=0.2)
+    assert r["msd"][0] > 10 * r["msd"][2]
+
+
+def test_flat_grad_order():
+    p = rnn.init_params(2, 3, 2)
+    v = bptt.flat_grad(p)
+    assert v.size == 6 + 9 + 6 + 3 + 2
+    np.testing.assert_array_equal(v[:6], p.U.ravel())

@@ -155,3 +155,23 @@ def test_bad_input_raises_a_clear_value_error(call, message):
     p = rnn.init_params(3, 4, 2)
     with pytest.raises(ValueError, match=message):
         call(p)
+
+
+def test_linear_activation_drops_the_tanh():
+    p, xs, h0 = random_case(3, 4, 2, 5, 2)
+    hs = rnn.hidden_states(p, xs, h0, activation="linear")
+    h = h0
+    for t in range(5):
+        h = xs[t] @ p.U.T + h @ p.W.T + p.b
+        np.testing.assert_allclose(hs[t], h, atol=1e-13)
+    with pytest.raises(ValueError, match="activation: expected one of"):
+        rnn.forward(p, xs, activation="relu6")
+
+
+@given(seed=st.integers(0, 10**6))
+def test_interaction_vanishes_exactly_for_a_linear_rnn_and_not_for_tanh(seed):
+    p, _, _ = random_case(2, 3, 2, 1, 1, seed)
+    x_a, x_b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    assert np.abs(rnn.interaction(p, x_a, x_b, "linear")).max() < 1e-12
+    scaled = rnn.Params(U=3 * p.U, W=3 * p.W, V=p.V, b=p.b, c=p.c)      # well into tanh's curvature
+    assert np.abs(rnn.interaction(scaled, x_a, x_b, "tanh")).max() > 1e-6

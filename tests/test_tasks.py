@@ -54,3 +54,12 @@ def test_ngram_perplexities():
     assert tasks.ngram_perplexity(ids, ids, k=2, order=2) == pytest.approx(1 / (5 / 6) ** 1, rel=0.2)
     with pytest.raises(ValueError, match="order: expected one of"):
         tasks.ngram_perplexity(ids, ids, k=2, order=3)
+
+
+def test_windows_are_consecutive_ids():
+    x, y = tasks.windows(np.arange(100), T=5, count=7, rng=0)
+    assert x.shape == y.shape == (5, 7)
+    np.testing.assert_array_equal(np.diff(x, axis=0), 1)
+    np.testing.assert_array_equal(y, x + 1)
+    with pytest.raises(ValueError, match="at least T \\+ 1 = 6 ids"):
+        tasks.windows(np.arange(5), T=5, count=1)

@@ -18,9 +18,10 @@ import math
 
 import numpy as np
 
-from ._checks import as_float_array, positive_float, positive_int
+from ._checks import as_float_array, positive_float, positive_int, rng_from
 from .rnn import (Forward, Params, _cross_entropy, check_inputs, check_targets, cross_entropy,
                   forward, softmax)
+from .tasks import windows
 
 
 def output_grad(os, ys, mask=None):
@@ -37,6 +38,9 @@ def backward(p: Params, xs, fwd: Forward, d_os, d_hT=None):
     xs: (T, B, n); fwd: the result of ``rnn.forward(p, xs, h0)``; d_os: (T, B, k);
     d_hT: (B, d), a gradient arriving at h_T from later in time (zero if omitted).
     """
+    if fwd.activation != "tanh":
+        raise ValueError(f"backward: expected a forward pass with activation 'tanh', "
+                         f"got {fwd.activation!r}")
     xs, h0 = check_inputs(p, xs, fwd.h0)
     T, B, _ = xs.shape
     d_os = as_float_array("d_os", d_os, shape=(T, B, p.k), dims="(T, B, k)")
@@ -49,9 +53,11 @@ def backward(p: Params, xs, fwd: Forward, d_os, d_hT=None):
         dzs[t] = delta * (1.0 - hs[t] ** 2)
         carry = dzs[t] @ p.W              # W^T dz_t, read at step t-1
     h_prev = np.concatenate([h0[None], hs[:-1]])          # h_{t-1} for t = 1..T
-    flat = lambda a: a.reshape(T * B, -1)                   # noqa: E731  (sum over t and b at once)
-    grads = Params(U=flat(dzs).T @ flat(xs), W=flat(dzs).T @ flat(h_prev), b=dzs.sum((0, 1)),
-                   V=flat(d_os).T @ flat(hs), c=d_os.sum((0, 1)))
+    # Each sum over t (and b) of outer products is one matrix product over all T*B rows.
+    rows = T * B
+    dz, do = dzs.reshape(rows, -1), d_os.reshape(rows, -1)
+    grads = Params(U=dz.T @ xs.reshape(rows, -1), W=dz.T @ h_prev.reshape(rows, -1), b=dz.sum(0),
+                   V=do.T @ hs.reshape(rows, -1), c=do.sum(0))
     return grads, carry
 
 
@@ -96,15 +102,18 @@ def relative_error(a, b) -> float:
     return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
 
 
+def loss_function(xs, ys, h0=None, mask=None):
+    """The loss as a function of the parameters alone, for fixed data: returns ``L(p) -> float``."""
+    def L(p: Params) -> float:
+        return cross_entropy(forward(p, xs, h0).os, ys, mask)
+    return L
+
+
 def gradient_check(p: Params, xs, ys, h0=None, mask=None, eps: float = 1e-5) -> dict:
     """Relative error between BPTT and central differences for each of U, W, V, b, c."""
     _, grads, _ = loss_and_grads(p, xs, ys, h0, mask)
-
-    def loss_fn(q):
-        return cross_entropy(forward(q, xs, h0).os, ys, mask)
-
-    q = p.copy()
-    return {name: relative_error(g, numerical_gradient(loss_fn, q, name, eps)) for name, g in grads.items()}
+    L, q = loss_function(xs, ys, h0, mask), p.copy()
+    return {name: relative_error(g, numerical_gradient(L, q, name, eps)) for name, g in grads.items()}
 
 
 def global_norm(grads: Params) -> float:
@@ -214,3 +223,31 @@ def evaluate(p: Params, inputs, targets, mask=None) -> dict:
     loss = cross_entropy(fwd.os, ys, mask) * inputs.shape[1] / count
     correct = ((fwd.os.argmax(-1) == ys) * mask).sum() / count
     return {"loss": float(loss), "perplexity": float(np.exp(loss)), "accuracy": float(correct)}
+
+
+def flat_grad(grads: Params):
+    """All gradient entries as one vector, in the order U, W, V, b, c."""
+    return np.concatenate([g.ravel() for _, g in grads.items()])
+
+
+def gradient_noise(p: Params, ids, T: int, batch_sizes, n_windows: int = 256, trials: int = 200,
+                   rng=0) -> dict:
+    """How far a mini-batch gradient lies from the full gradient, for each batch size B.
+
+    ids: (N,) token ids of one text. ``n_windows`` windows of T + 1 tokens start at random positions;
+    each gives the gradient of its next-token loss (from h_0 = 0). The full gradient g is their mean.
+    A mini-batch of size B averages B window gradients drawn with replacement, so its expected squared
+    distance from g is exactly tr(C) / B, with C the covariance of one window's gradient.
+    Returns ``{"B", "msd"}`` (measured mean squared distance over ``trials`` draws) and ``"trace_C"``.
+    """
+    T, n_windows = positive_int("T", T), positive_int("n_windows", n_windows)
+    trials, rng = positive_int("trials", trials), rng_from(rng)
+    x, y = windows(ids, T, n_windows, rng)
+    eye = np.eye(p.n)
+    G = np.stack([flat_grad(loss_and_grads(p, eye[x[:, [j]]], y[:, [j]])[1]) for j in range(n_windows)])
+    g = G.mean(axis=0)
+    trace_C = float(((G - g) ** 2).sum(axis=1).mean())
+    batch_sizes = [positive_int("batch size", B) for B in batch_sizes]
+    msd = [np.mean([np.sum((G[rng.integers(0, n_windows, B)].mean(axis=0) - g) ** 2) for _ in range(trials)])
+           for B in batch_sizes]
+    return {"B": np.array(batch_sizes), "msd": np.array(msd), "trace_C": trace_C}

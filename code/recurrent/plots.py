@@ -106,7 +106,7 @@ def loss_curves(steps, train_loss, val_steps=None, val_loss=None, baselines=None
     for i, (name, value) in enumerate((baselines or {}).items()):
         ax.axhline(value, ls=":", color=CYCLE[(i + 3) % len(CYCLE)], label=name)
     ax.set(title=title, xlabel="training step (one chunk of every stream)", ylabel=ylabel)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="best")
     return fig
 
 

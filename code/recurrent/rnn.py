@@ -108,16 +108,26 @@ def step(p: Params, x, h_prev):
     return np.tanh(xs[0] @ p.U.T + h_prev @ p.W.T + p.b)
 
 
-def hidden_states(p: Params, xs, h0=None):
+def _identity(z, out):
+    out[...] = z
+    return out
+
+
+ACTIVATIONS = {"tanh": np.tanh, "linear": _identity}
+
+
+def hidden_states(p: Params, xs, h0=None, activation: str = "tanh"):
     """All hidden states h_1..h_T for inputs ``xs: (T, B, n)``; returns ``hs: (T, B, d)``.
 
-    Only U, W and b are used (the output layer is separate, see ``outputs``).
+    Only U, W and b are used (the output layer is separate, see ``outputs``). ``activation="linear"``
+    drops the tanh, h_t = U x_t + W h_{t-1} + b, to show what the nonlinearity is for.
     """
     xs, h0 = check_inputs(p, xs, h0)
+    f = ACTIVATIONS[choice("activation", activation, set(ACTIVATIONS))]
     hs = xs @ p.U.T + p.b            # U x_t + b for every t at once
     h = h0
     for t in range(len(xs)):
-        h = np.tanh(hs[t] + h @ p.W.T, out=hs[t])   # adds W h_{t-1}, overwrites in place
+        h = f(hs[t] + h @ p.W.T, out=hs[t])         # adds W h_{t-1}, overwrites in place
     return hs
 
 
@@ -132,13 +142,14 @@ class Forward(NamedTuple):
     h0: np.ndarray   # (B, d)
     hs: np.ndarray   # (T, B, d)  h_1 .. h_T
     os: np.ndarray   # (T, B, k)  o_1 .. o_T (logits, before the softmax)
+    activation: str = "tanh"
 
 
-def forward(p: Params, xs, h0=None) -> Forward:
+def forward(p: Params, xs, h0=None, activation: str = "tanh") -> Forward:
     """Run the RNN over ``xs: (T, B, n)`` from ``h0: (B, d)`` (zeros if omitted)."""
     xs, h0 = check_inputs(p, xs, h0)
-    hs = hidden_states(p, xs, h0)
-    return Forward(h0=h0, hs=hs, os=outputs(p.V, p.c, hs))
+    hs = hidden_states(p, xs, h0, activation)
+    return Forward(h0=h0, hs=hs, os=outputs(p.V, p.c, hs), activation=activation)
 
 
 def softmax(o, axis: int = -1):
@@ -246,3 +257,20 @@ def sample(p: Params, first: int, steps: int, rng=0, temperature: float = 1.0, h
         token = int(rng.choice(p.k, p=probs))
         out.append(token)
     return np.array(out)
+
+
+def interaction(p: Params, x_a, x_b, activation: str = "tanh"):
+    """Second difference of the last output over two inputs that are each present or absent.
+
+    Runs the two-step sequences (x_1, x_2) with x_1 in {0, x_a} and x_2 in {0, x_b} and returns
+    o(x_a, x_b) - o(x_a, 0) - o(0, x_b) + o(0, 0), shape (k,). It is exactly zero whenever o_2 is an
+    affine function of the inputs, as it is for ``activation="linear"``; computing XOR of the two
+    presences needs it to be non-zero.
+    """
+    x_a = as_float_array("x_a", x_a, shape=(p.n,), dims="(n,)")
+    x_b = as_float_array("x_b", x_b, shape=(p.n,), dims="(n,)")
+    zero = np.zeros(p.n)
+    xs = np.stack([np.stack([a, b]) for a, b in ((x_a, x_b), (x_a, zero), (zero, x_b), (zero, zero))],
+                  axis=1)                                    # (T=2, B=4, n)
+    o = forward(p, xs, activation=activation).os[-1]         # (4, k)
+    return o[0] - o[1] - o[2] + o[3]

@@ -112,3 +112,17 @@ def ngram_perplexity(train_ids, test_ids, k: int, order: int = 1) -> float:
     np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)
     p = counts / counts.sum(axis=1, keepdims=True)
     return float(np.exp(-np.mean(np.log(p[test_ids[:-1], test_ids[1:]]))))
+
+
+def windows(ids, T: int, count: int, rng=0):
+    """``count`` windows of T + 1 consecutive ids at random start positions, as next-token pairs.
+
+    ids: (N,) -> (inputs, targets), each (T, count); targets[t] is the id after inputs[t].
+    """
+    ids = np.asarray(ids)
+    T, count = positive_int("T", T), positive_int("count", count)
+    if len(ids) < T + 1:
+        raise ValueError(f"windows: expected at least T + 1 = {T + 1} ids, got {len(ids)}")
+    starts = rng_from(rng).integers(0, len(ids) - T, size=count)
+    block = ids[starts[None, :] + np.arange(T + 1)[:, None]]        # (T + 1, count)
+    return block[:-1], block[1:]

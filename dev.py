@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Set up, build and test the book. Needs nothing but Python 3.11 (and the package registries).
+
+    python3 dev.py book      build the HTML book into book/_build/html (executes the notebooks)
+    python3 dev.py test      every test: unit and property tests, nbval (strict) on every notebook,
+                             and the book build with warnings as errors
+    python3 dev.py execute   re-execute every notebook in place, top to bottom in a fresh kernel
+    python3 dev.py lab       open the notebooks in JupyterLab
+
+Each command first makes sure that .venv/ exists and holds exactly requirements.txt (which also
+installs the helper package `recurrent` from code/); it reinstalls only when requirements.txt or
+pyproject.toml changed. Extra arguments after `test` go to pytest (for example `-k softmax`).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".requirements.sha256"
+LAB = ["jupyterlab==4.6.6"]
+
+
+def say(msg: str) -> None:
+    print(f"[dev] {msg}", flush=True)
+
+
+def run(cmd, **kw) -> int:
+    say("$ " + " ".join(str(c) for c in cmd))
+    return subprocess.call([str(c) for c in cmd], cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def ensure_env() -> None:
+    if sys.version_info[:2] != (3, 11):
+        say(f"warning: requirements.txt is pinned for Python 3.11, this is {sys.version.split()[0]}")
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    if PY.exists() and STAMP.exists() and STAMP.read_text() == digest.hexdigest():
+        return
+    if not PY.exists():
+        say(f"creating {VENV.relative_to(ROOT)}/")
+        venv.create(VENV, with_pip=True)
+    say("installing requirements.txt (about a minute on a fresh machine)")
+    if run([PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", "requirements.txt"]):
+        sys.exit("[dev] pip install failed; see the messages above")
+    STAMP.write_text(digest.hexdigest())
+
+
+def build_book() -> int:
+    return run([BIN / "jupyter-book", "build", "-W", "--keep-going", "book"])
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    if command not in {"book", "test", "execute", "lab"}:
+        print(__doc__)
+        return 0 if command in {"help", "-h", "--help"} else 2
+    ensure_env()
+    if command == "book":
+        status = build_book()
+        if status == 0:
+            say(f"built: open {ROOT / 'book/_build/html/index.html'} in a browser")
+        return status
+    if command == "test":
+        return run([PY, "-m", "pytest", *argv[1:]])
+    if command == "execute":
+        return run([PY, "scripts/execute_notebooks.py", *argv[1:]])
+    if run([PY, "-m", "pip", "install", "-q", *LAB]):
+        return 1
+    return run([BIN / "jupyter", "lab", "book"])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
