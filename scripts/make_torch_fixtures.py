@@ -1,4 +1,4 @@
-"""Write the PyTorch reference fixtures that tests/test_torch_agreement.py checks the book's numpy code against.
+"""Write the PyTorch fixtures that tests/test_torch_agreement.py checks the numpy code against.
 
 Run it (once, after changing it) in an environment that has torch:
 

@@ -57,6 +57,14 @@ def test_notebook_defines_no_functions_and_imports_the_package(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_code_fits_the_page(path):
+    """Code lines longer than 88 characters scroll sideways in the HTML book."""
+    for cell in code_cells(path):
+        for line in "".join(cell["source"]).splitlines():
+            assert len(line) <= 88, f"{len(line)} characters: {line}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_figure_has_a_caption(path):
     for cell in code_cells(path):
         if any("image/png" in out.get("data", {}) for out in cell["outputs"]):

@@ -24,8 +24,9 @@ def test_unrolled_has_one_node_per_symbol_and_step():
     fig = plots.unrolled(3)
     texts = [t.get_text() for t in fig.axes[0].texts]
     for t in (1, 2, 3):
-        assert {f"$x_{t}$", f"$h_{t}$", f"$o_{t}$", f"$L_{t}$"} <= set(texts)
+        assert {f"$x_{{{t}}}$", f"$h_{{{t}}}$", f"$o_{{{t}}}$", f"$L_{{{t}}}$"} <= set(texts)
     assert "$h_0$" in texts and texts.count("W") == 3
+    assert "$x_{12}$" in [t.get_text() for t in plots.unrolled(12).axes[0].texts]   # two-digit steps
     assert fig.axes[0].get_title()
 
 
@@ -47,7 +48,7 @@ def test_loss_curves_draw_train_validation_and_baselines():
     fig = plots.loss_curves(np.arange(1, 101), np.linspace(3, 1, 100), [50, 100], [2.0, 1.9],
                             {"unigram": 2.9}, title="loss")
     ax = fig.axes[0]
-    labels = [l.get_label() for l in ax.lines]
+    labels = [line.get_label() for line in ax.lines]
     assert "held-out text" in labels and "unigram" in labels and len(ax.lines) == 4
     labelled(fig)
 

@@ -42,7 +42,7 @@ def test_forward_does_not_modify_its_inputs():
     rnn.forward(p, xs, h0)
     np.testing.assert_array_equal(xs, before[0])
     np.testing.assert_array_equal(h0, before[1])
-    for (_, a), (_, b) in zip(p.items(), before[2].items()):
+    for (_, a), (_, b) in zip(p.items(), before[2].items(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -26,7 +26,9 @@ def as_float_array(name: str, a, ndim: int | None = None, shape: tuple | None = 
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-d array {want}, got shape {arr.shape}")
     if shape is not None:
-        if arr.ndim != len(shape) or any(s is not None and s != g for s, g in zip(shape, arr.shape)):
+        mismatch = arr.ndim != len(shape) or any(
+            s is not None and s != g for s, g in zip(shape, arr.shape, strict=False))
+        if mismatch:
             wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name}: expected shape {want} = {wanted}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):

@@ -19,8 +19,7 @@ import math
 import numpy as np
 
 from ._checks import as_float_array, positive_float, positive_int, rng_from
-from .rnn import (Forward, Params, _cross_entropy, check_inputs, check_targets, cross_entropy,
-                  forward, softmax)
+from .rnn import Forward, Params, _cross_entropy, check_inputs, check_targets, cross_entropy, forward, softmax
 from .tasks import windows
 
 

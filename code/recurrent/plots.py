@@ -48,13 +48,13 @@ def unrolled(T: int = 4):
     _node(ax, (0, ys["h"]), "$h_0$", COLORS["grey"])
     for t in range(1, T + 1):
         X = 1.6 * t
-        _node(ax, (X, ys["x"]), f"$x_{t}$", COLORS["x"])
-        _node(ax, (X, ys["h"]), f"$h_{t}$", COLORS["h"])
-        _node(ax, (X, ys["o"]), f"$o_{t}$", COLORS["o"])
-        _node(ax, (X, ys["L"]), f"$L_{t}$", COLORS["loss"], h=0.4)
+        _node(ax, (X, ys["x"]), f"$x_{{{t}}}$", COLORS["x"])
+        _node(ax, (X, ys["h"]), f"$h_{{{t}}}$", COLORS["h"])
+        _node(ax, (X, ys["o"]), f"$o_{{{t}}}$", COLORS["o"])
+        _node(ax, (X, ys["L"]), f"$L_{{{t}}}$", COLORS["loss"], h=0.4)
         _arrow(ax, (X, ys["x"] + 0.3), (X, ys["h"] - 0.3), "U")
         _arrow(ax, (X, ys["h"] + 0.3), (X, ys["o"] - 0.3), "V")
-        _arrow(ax, (X, ys["o"] + 0.3), (X, ys["L"] - 0.25), r"$y_{%d}$" % t, offset=(0.12, 0.0))
+        _arrow(ax, (X, ys["o"] + 0.3), (X, ys["L"] - 0.25), f"$y_{{{t}}}$", offset=(0.12, 0.0))
         _arrow(ax, (X - 1.6 + 0.4, ys["h"]), (X - 0.4, ys["h"]), "W", offset=(-0.15, 0.18))
     ax.set_xlim(-0.6, 1.6 * T + 0.8)
     ax.set_ylim(-0.5, 3.8)

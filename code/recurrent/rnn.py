@@ -66,10 +66,10 @@ class Params:
         """(symbol, array) pairs in the order U, W, V, b, c."""
         return [(f.name, getattr(self, f.name)) for f in fields(self)]
 
-    def copy(self) -> "Params":
+    def copy(self) -> Params:
         return Params(**{name: a.copy() for name, a in self.items()})
 
-    def astype(self, dtype) -> "Params":
+    def astype(self, dtype) -> Params:
         return Params(**{name: a.astype(dtype) for name, a in self.items()})
 
 

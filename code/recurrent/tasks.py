@@ -38,7 +38,7 @@ class Vocab:
         self.index = {t: i for i, t in enumerate(self.tokens)}
 
     @classmethod
-    def from_text(cls, text: str, level: str = "char") -> "Vocab":
+    def from_text(cls, text: str, level: str = "char") -> Vocab:
         return cls(tokenize(text, level), level)
 
     def __len__(self) -> int:
