@@ -24,6 +24,7 @@ def execute(path: Path) -> float:
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb.metadata.pop("widgets", None)     # live widgets need a kernel; stored state would only add weight
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

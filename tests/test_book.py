@@ -91,6 +91,7 @@ def test_a_notebook_cell_that_raises_fails_the_build(tmp_path):
     book.mkdir()
     shutil.copy(BOOK / "_config.yml", book)
     shutil.copy(BOOK / "references.bib", book)
+    shutil.copytree(BOOK / "_ext", book / "_ext")
     (book / "_toc.yml").write_text("format: jb-book\nroot: index\n")
     cell = {"cell_type": "code", "execution_count": None, "id": "raise", "metadata": {}, "outputs": [],
             "source": ["raise ValueError('a cell that raises')"]}

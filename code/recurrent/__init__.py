@@ -1,9 +1,12 @@
 """Recurrent: the helper package of the book *Recurrent*, one small module per chapter.
 
-    rnn            chapter 1: forward equations, softmax and cross-entropy, one-hot, parameter counts
-    architectures  chapter 1: one-to-one ... encoder-decoder and bidirectional wirings
-    bptt           chapter 2: backpropagation through time, gradient checks, training loops
+    rnn            ch. 1: forward equations, softmax and cross-entropy, one-hot, parameter counts
+    architectures  ch. 1: one-to-one ... encoder-decoder and bidirectional wirings
+    bptt           ch. 2: backpropagation through time, gradient checks, training loops
+    spectral       ch. 3: Jacobian products, gradient norms through time, SVD and eigenvalues
+    gates          ch. 6-7: LSTM and GRU cells, forward and backward
     tasks          toy data: the shipped text, vocabularies, batches, the delayed-echo task
     plots          the house style and every figure builder
+    interactive    explorers: live ipywidgets views and kernel-free scrubbable figures
 """
 __version__ = "0.1.0"

@@ -135,3 +135,81 @@ def loglog(x, ys: dict, title: str, xlabel: str, ylabel: str, styles: dict | Non
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend()
     return fig
+
+
+def semilogy(x, ys: dict, title: str, xlabel: str, ylabel: str, styles: dict | None = None,
+             ylim=None, ax=None):
+    """Several curves y(x) with a logarithmic y axis (for quantities that span decades)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots()
+    for name, y in ys.items():
+        ax.plot(x, y, (styles or {}).get(name, "-"), label=name)
+    ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def gradient_flow(result: dict):
+    """Chapter 3's explorer: ||dL/dh_k|| against k (log scale) beside the spectrum of W."""
+    # Fixed margins instead of constrained layout, and no mathtext in strings that change from frame
+    # to frame: both make a redraw several times faster, which matters for live sliders and for
+    # rendering every frame of the kernel-free version.
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.4), gridspec_kw={"width_ratios": [1.6, 1]},
+                                      layout="none")
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
+    k, T = result["k"], result["T"]
+    norm = np.clip(result["norm"], 1e-45, None)
+    left.plot(k, norm, color=COLORS["h"], lw=2, label="‖∂L/∂hₖ‖")
+    left.plot(k, result["rho_ref"], "--", color=COLORS["grey"], lw=1, label="ρ^(T−k)")
+    left.plot(k, result["sigma_bound"], ":", color=COLORS["loss"], lw=1,
+              label="(γ σ_max)^(T−k), the bound")
+    left.set_yscale("log")
+    left.set_ylim(1e-45, 1e20)
+    left.yaxis.set_major_formatter(_plain_log_labels)
+    left.set(xlabel="time step k (the gradient starts at k = T)", ylabel="‖∂L/∂hₖ‖ (log scale)",
+             title=f"{result['family']} W, ρ = {result['rho']:.2f}, {result['activation']}, T = {T}")
+    left.legend(fontsize=8, loc="lower right")
+    left.annotate(f"at k = 0: {result['norm'][0]:.1e}", xy=(0, norm[0]), xytext=(0.05, 0.9),
+                  textcoords="axes fraction", fontsize=9)
+    s = result["singular_values"]
+    idx = np.arange(1, len(s) + 1)
+    right.plot(idx, s, color=COLORS["loss"], label="singular values σᵢ")
+    right.plot(idx, np.sort(np.abs(result["eigenvalues"]))[::-1], color=COLORS["x"],
+               label="|λᵢ| (sorted)")
+    right.axhline(1.0, color="black", lw=0.8, ls="--")
+    right.set_ylim(0, 3.2)
+    right.set(xlabel="index i", ylabel="value", title="Spectrum of W")
+    right.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+@plt.FuncFormatter
+def _plain_log_labels(value, _pos):
+    """Tick labels such as 1e-20 in plain text (mathtext labels cost ~15 ms each to lay out)."""
+    return f"1e{round(np.log10(value)):d}" if value > 0 else "0"
+
+
+def semilogy_panels(x, panels: dict, xlabel: str, ylabel: str, title: str, ylim=None):
+    """Side-by-side log-y panels sharing the y axis: ``panels`` maps a panel title to {label: y}."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels) + 0.8, 3.4), sharey=True)
+    for ax, (name, curves) in zip(np.atleast_1d(axes), panels.items()):
+        semilogy(x, curves, title=name, xlabel=xlabel, ylabel=ylabel if ax is np.atleast_1d(axes)[0] else "",
+                 ylim=ylim, ax=ax)
+    fig.suptitle(title)
+    return fig
+
+
+def power_bounds(r: dict, rho: float, title: str):
+    """||W^t|| between rho^t and sigma_max^t (left, log scale); Gelfand's ||W^t||^(1/t) -> rho (right)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    semilogy(r["t"], {r"$\Vert W^t\Vert_2$": r["norm"], r"$\sigma_{\max}^t$ (upper bound)": r["sigma_t"],
+                      r"$\rho^t$ (lower bound)": r["rho_t"]}, title=title, xlabel="power $t$",
+             ylabel="matrix norm (log scale)", styles={r"$\sigma_{\max}^t$ (upper bound)": ":",
+                                                       r"$\rho^t$ (lower bound)": "--"}, ax=left)
+    right.plot(r["t"][1:], r["gelfand"][1:], color=COLORS["h"], label=r"$\Vert W^t\Vert^{1/t}$")
+    right.axhline(rho, color=COLORS["grey"], ls="--", label=r"$\rho(W)$")
+    right.set(xlabel="power $t$", ylabel=r"$\Vert W^t\Vert^{1/t}$", title="Gelfand's formula")
+    right.legend(fontsize=8)
+    return fig

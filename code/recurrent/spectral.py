@@ -1,0 +1,140 @@
+"""Chapter 3: Jacobian products, gradient norms through time, and the SVD / eigenvalue view.
+
+For h_t = phi(U x_t + W h_{t-1} + b) the Jacobian of one step and of many steps are::
+
+    J_t = dh_t/dh_{t-1} = diag(phi'(z_t)) W          phi' = 1 - h_t^2 for tanh, 1 for linear
+    dh_T/dh_k = J_T J_{T-1} ... J_{k+1}
+
+and a gradient g_T = dL/dh_T arriving at the last state reaches h_k as
+dL/dh_k = J_{k+1}^T ... J_T^T g_T: the recursion of chapter 2 without the output terms.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_array, choice, positive_float, positive_int, rng_from
+from .interactive import Control
+
+FAMILIES = ("gaussian", "orthogonal", "symmetric")
+ACTIVATIONS = ("linear", "tanh")
+DERIVATIVE_BOUND = {"linear": 1.0, "tanh": 1.0, "sigmoid": 0.25}   # max |phi'|
+
+
+def spectral_radius(W) -> float:
+    """rho(W) = max |lambda_i(W)|. W: (d, d)."""
+    W = _square("W", W)
+    return float(np.abs(np.linalg.eigvals(W)).max())
+
+
+def matrix(family: str, d: int, rho: float, rng=0):
+    """A random (d, d) matrix of the given family, scaled so that its spectral radius is ``rho``.
+
+    gaussian: entries N(0, 1/d), a non-normal matrix whose singular values spread above rho;
+    orthogonal: rho times a random orthogonal matrix, so every singular value equals rho;
+    symmetric: (A + A^T) / 2 scaled, a normal matrix whose singular values are |eigenvalues|.
+    """
+    choice("family", family, set(FAMILIES))
+    d, rho, rng = positive_int("d", d), positive_float("rho", rho), rng_from(rng)
+    A = rng.normal(0.0, 1.0 / np.sqrt(d), (d, d))
+    if family == "orthogonal":
+        Q, R = np.linalg.qr(A)
+        return rho * Q * np.sign(np.diag(R))          # sign fix: Haar-distributed Q
+    if family == "symmetric":
+        A = (A + A.T) / 2
+    return A * (rho / spectral_radius(A))
+
+
+def nonnormal(rho: float, a: float):
+    """The 2x2 matrix [[rho, a], [0, rho]]: spectral radius rho, but ||W^t|| grows first when a is large."""
+    return np.array([[positive_float("rho", rho), float(a)], [0.0, rho]])
+
+
+def power_norms(W, t_max: int) -> dict:
+    """||W^t||_2 for t = 0..t_max with the bounds rho^t <= ||W^t|| <= sigma_max^t.
+
+    Returns arrays ``t``, ``norm``, ``rho_t``, ``sigma_t`` and ``gelfand`` = ||W^t||^(1/t) (t >= 1),
+    which tends to rho(W) as t grows (Gelfand's formula).
+    """
+    W, t_max = _square("W", W), positive_int("t_max", t_max)
+    norms, P = [1.0], np.eye(len(W))
+    for _ in range(t_max):
+        P = W @ P
+        norms.append(np.linalg.norm(P, 2))
+    t, norms = np.arange(t_max + 1), np.array(norms)
+    rho, sigma = spectral_radius(W), np.linalg.norm(W, 2)
+    with np.errstate(divide="ignore"):
+        gelfand = np.where(t > 0, norms ** (1.0 / np.maximum(t, 1)), np.nan)
+    return {"t": t, "norm": norms, "rho_t": rho ** t, "sigma_t": sigma ** t, "gelfand": gelfand}
+
+
+def svd_power(W, t: int):
+    """sum_i sigma_i^t u_i v_i^T from the SVD W = sum_i sigma_i u_i v_i^T (W^t only in special cases)."""
+    W, t = _square("W", W), positive_int("t", t)
+    U_, s, Vt = np.linalg.svd(W)
+    return (U_ * s**t) @ Vt
+
+
+def gradient_norms(W, T: int, activation: str = "tanh", input_scale: float = 1.0, rng=0) -> dict:
+    """||dL/dh_k|| for k = 0..T when a unit gradient arrives at h_T, in an RNN at initialisation.
+
+    The states follow h_t = phi(W h_{t-1} + u_t) from h_0 = 0, with inputs u_t = U x_t drawn as
+    N(0, input_scale^2) per unit (``input_scale=0`` keeps every state at 0). The gradient is pushed
+    back by dL/dh_{t-1} = W^T diag(phi'(z_t)) dL/dh_t. Returns ``k``, ``norm`` (T + 1 values, norm[T]
+    = 1), the bounds ``sigma_bound`` = (gamma sigma_max)^(T-k) and ``rho_ref`` = rho^(T-k), and the
+    spectrum of W: ``singular_values`` (descending) and ``eigenvalues``.
+    """
+    W = _square("W", W)
+    T, d = positive_int("T", T), len(W)
+    choice("activation", activation, set(ACTIVATIONS))
+    input_scale, rng = positive_float("input_scale", input_scale, allow_zero=True), rng_from(rng)
+    u = rng.normal(0.0, input_scale, (T, d))
+    g = rng.normal(size=d)
+    g /= np.linalg.norm(g)
+    hs = np.zeros((T + 1, d))
+    for t in range(1, T + 1):
+        z = W @ hs[t - 1] + u[t - 1]
+        hs[t] = np.tanh(z) if activation == "tanh" else z
+    norms = np.empty(T + 1)
+    norms[T] = 1.0
+    for t in range(T, 0, -1):
+        if activation == "tanh":
+            g = g * (1.0 - hs[t] ** 2)
+        g = W.T @ g
+        norms[t - 1] = np.linalg.norm(g)
+    s = np.linalg.svd(W, compute_uv=False)
+    k = np.arange(T + 1)
+    return {"k": k, "norm": norms, "sigma_bound": (DERIVATIVE_BOUND[activation] * s[0]) ** (T - k),
+            "rho_ref": spectral_radius(W) ** (T - k), "singular_values": s,
+            "eigenvalues": np.linalg.eigvals(W), "activation": activation, "T": T}
+
+
+def explorer(rho: float = 0.9, family: str = "gaussian", activation: str = "tanh", d: int = 64,
+             T: int = 100, input_scale: float = 0.1, seed: int = 0) -> dict:
+    """What the chapter's explorer shows: ``gradient_norms`` for a W of the family and radius chosen.
+
+    Small inputs (``input_scale=0.1``) keep a tanh network near its linear regime at first, so that
+    the spectrum of W, not saturation, decides what happens.
+    """
+    W = matrix(family, d, rho, seed)
+    return gradient_norms(W, T, activation, input_scale, rng=seed + 1) | {"rho": rho, "family": family}
+
+
+def step_jacobian(W, h):
+    """dh_t/dh_{t-1} = diag(1 - h_t^2) W for a tanh step that produced h_t. W: (d, d), h: (d,) -> (d, d)."""
+    W = _square("W", W)
+    h = as_float_array("h", h, shape=(len(W),), dims="(d,)")
+    return (1.0 - h**2)[:, None] * W
+
+
+CONTROLS = (
+    Control("rho", tuple(np.round(np.arange(0.6, 1.41, 0.1), 2)), 0.9, "spectral radius ρ", "{:.1f}"),
+    Control("family", FAMILIES, "gaussian", "matrix family"),
+    Control("activation", ACTIVATIONS, "tanh", "activation"),
+)
+
+
+def _square(name, W):
+    W = as_float_array(name, W, ndim=2, dims="(d, d)")
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"{name}: expected a square matrix (d, d), got shape {W.shape}")
+    return W

@@ -1,0 +1,100 @@
+"""Explorers: controls, the live ipywidgets view and the kernel-free scrubbable figure.
+
+The widget tests need no browser: they set the controls programmatically and check that the
+figure's data changed as the computation says it should.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from traitlets import TraitError
+
+from recurrent import interactive, plots, spectral
+
+
+@pytest.fixture(autouse=True)
+def style():
+    plots.use_style()
+    yield
+    plt.close("all")
+
+
+def toy_compute(a, kind):
+    x = np.linspace(0, 1, 5)
+    return {"x": x, "y": a * x if kind == "line" else a * x**2}
+
+
+def toy_draw(result):
+    fig, ax = plt.subplots()
+    ax.plot(result["x"], result["y"])
+    ax.set(title="toy", xlabel="x", ylabel="y")
+    return fig
+
+
+TOY = (interactive.Control("a", (1.0, 2.0, 3.0), 2.0, "a"),
+       interactive.Control("kind", ("line", "square"), "line", "kind"))
+
+
+def test_control_validation():
+    with pytest.raises(ValueError, match="at least 2 values"):
+        interactive.Control("a", (1.0,), 1.0, "a")
+    with pytest.raises(ValueError, match="expected the default among"):
+        interactive.Control("a", (1.0, 2.0), 3.0, "a")
+    assert TOY[0].numeric and not TOY[1].numeric
+
+
+def test_live_view_redraws_when_a_control_moves():
+    view = interactive.live(toy_compute, toy_draw, TOY)
+    np.testing.assert_allclose(view.figure.axes[0].lines[0].get_ydata(), 2.0 * np.linspace(0, 1, 5))
+    view.controls["a"].value = 3.0
+    np.testing.assert_allclose(view.figure.axes[0].lines[0].get_ydata(), 3.0 * np.linspace(0, 1, 5))
+    view.controls["kind"].value = "square"
+    np.testing.assert_allclose(view.figure.axes[0].lines[0].get_ydata(), 3.0 * np.linspace(0, 1, 5) ** 2)
+
+
+def test_live_sliders_only_offer_the_listed_values():
+    view = interactive.live(toy_compute, toy_draw, TOY)
+    slider = view.controls["a"]
+    assert list(slider.options) == [("1.0", 1.0), ("2.0", 2.0), ("3.0", 3.0)]
+    with pytest.raises(TraitError, match="Invalid selection"):   # a value outside the options
+        slider.value = 7.0
+    assert slider.value == 2.0
+
+
+def test_scrubbable_has_a_frame_per_distinct_picture_and_switches_frames():
+    scrub = interactive.scrubbable(toy_compute, toy_draw, TOY)
+    assert len(scrub.keys) == 6 and len(scrub.frames) == 6
+    assert scrub.frame_for(a=1.0) != scrub.frame_for(a=3.0)
+    assert scrub.frame_for(a=1.0, kind="square") != scrub.frame_for(a=1.0, kind="line")
+    page = scrub._repr_html_()
+    assert page.count('type="range"') == 1 and page.count("<option") == 2
+    assert scrub.uid in page and page.startswith('<div class="rnn-scrub"')
+    assert scrub.uid == interactive.scrubbable(toy_compute, toy_draw, TOY).uid     # deterministic
+
+
+def test_scrubbable_stores_identical_frames_once():
+    def ignores_kind(a, kind):
+        return toy_compute(a, "line")
+
+    scrub = interactive.scrubbable(ignores_kind, toy_draw, TOY)
+    assert len(scrub.keys) == 6 and len(scrub.frames) == 3
+
+
+def test_static_figure_uses_the_defaults_and_checks_names():
+    fig = interactive.static(toy_compute, toy_draw, TOY)
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), 2.0 * np.linspace(0, 1, 5))
+    with pytest.raises(ValueError, match="expected control names among"):
+        interactive.static(toy_compute, toy_draw, TOY, b=1)
+
+
+def test_spectral_explorer_widget_follows_the_spectral_radius():
+    view = interactive.live(spectral.explorer, plots.gradient_flow, spectral.CONTROLS)
+    first = view.figure.axes[0].lines[0].get_ydata().copy()
+    np.testing.assert_allclose(first, spectral.explorer(rho=0.9)["norm"])
+    view.controls["rho"].value = 1.3
+    after = view.figure.axes[0].lines[0].get_ydata()
+    np.testing.assert_allclose(after, np.clip(spectral.explorer(rho=1.3)["norm"], 1e-45, None))
+    assert after[0] > first[0] * 1e3                # a larger radius: far less vanishing at k = 0
+    view.controls["activation"].value = "linear"
+    np.testing.assert_allclose(view.figure.axes[0].lines[0].get_ydata(),
+                               np.clip(spectral.explorer(rho=1.3, activation="linear")["norm"], 1e-45, None))
+    assert "ρ = 1.30" in view.figure.axes[0].get_title()

@@ -1,0 +1,133 @@
+"""Chapter 3 helpers: matrix families, power norms and their bounds, SVD powers, gradient norms."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recurrent import bptt, rnn, spectral
+
+
+@pytest.mark.parametrize("family", spectral.FAMILIES)
+@pytest.mark.parametrize("rho", [0.5, 1.0, 1.7])
+def test_matrix_families_have_the_requested_spectral_radius(family, rho):
+    W = spectral.matrix(family, 32, rho, rng=1)
+    assert spectral.spectral_radius(W) == pytest.approx(rho, rel=1e-10)
+    s = np.linalg.svd(W, compute_uv=False)
+    if family == "orthogonal":
+        np.testing.assert_allclose(s, rho, rtol=1e-10)
+    if family == "symmetric":
+        np.testing.assert_allclose(W, W.T)
+        np.testing.assert_allclose(np.sort(s), np.sort(np.abs(np.linalg.eigvalsh(W))), rtol=1e-10)
+    if family == "gaussian":
+        assert s[0] > 1.3 * rho                     # non-normal: sigma_max well above rho
+
+
+@given(seed=st.integers(0, 10**6), d=st.integers(2, 8), rho=st.floats(0.3, 1.5))
+def test_power_norms_lie_between_the_bounds(seed, d, rho):
+    W = spectral.matrix("gaussian", d, rho, rng=seed)
+    r = spectral.power_norms(W, 30)
+    assert r["norm"][0] == 1.0
+    assert np.all(r["rho_t"] <= r["norm"] * (1 + 1e-9) + 1e-300)
+    assert np.all(r["norm"] <= r["sigma_t"] * (1 + 1e-9))
+
+
+def test_gelfand_formula_converges_to_the_spectral_radius():
+    W = spectral.matrix("gaussian", 6, 0.8, rng=3)
+    g = spectral.power_norms(W, 400)["gelfand"]
+    assert abs(g[400] - 0.8) < abs(g[5] - 0.8) and abs(g[400] - 0.8) < 0.02
+
+
+def test_nonnormal_matrix_grows_before_it_decays():
+    r = spectral.power_norms(spectral.nonnormal(0.9, 5.0), 200)
+    assert r["norm"].max() > 10 and r["norm"][200] < 1e-2
+    assert spectral.spectral_radius(spectral.nonnormal(0.9, 5.0)) == pytest.approx(0.9)
+
+
+def test_svd_power_equals_the_matrix_power_only_for_symmetric_psd_matrices():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(5, 5))
+    spd = A @ A.T / 5
+    np.testing.assert_allclose(spectral.svd_power(spd, 3), np.linalg.matrix_power(spd, 3), atol=1e-12)
+    sym = (A + A.T) / 2                                  # has negative eigenvalues
+    assert np.abs(spectral.svd_power(sym, 2) - sym @ sym).max() > 1e-3
+    np.testing.assert_allclose(spectral.svd_power(sym, 1), sym, atol=1e-12)   # t = 1 is always exact
+    assert np.abs(spectral.svd_power(A, 3) - np.linalg.matrix_power(A, 3)).max() > 1e-3
+
+
+def test_gradient_norms_linear_with_zero_input_equal_transposed_powers():
+    W = spectral.matrix("gaussian", 8, 1.1, rng=2)
+    r = spectral.gradient_norms(W, 12, "linear", input_scale=0.0, rng=5)
+    rng = np.random.default_rng(5)                       # the same draws as inside: u first, then g
+    rng.normal(0.0, 0.0, (12, 8))
+    g = rng.normal(size=8)
+    g /= np.linalg.norm(g)
+    for k in (0, 5, 12):
+        expected = np.linalg.norm(np.linalg.matrix_power(W.T, 12 - k) @ g)
+        assert r["norm"][k] == pytest.approx(expected, rel=1e-10)
+
+
+def test_gradient_norms_agree_with_bptt_through_the_same_tanh_network():
+    W = spectral.matrix("orthogonal", 6, 1.2, rng=4)
+    T = 15
+    r = spectral.gradient_norms(W, T, "tanh", input_scale=0.3, rng=7)
+    rng = np.random.default_rng(7)
+    u = rng.normal(0.0, 0.3, (T, 6))
+    g = rng.normal(size=6)
+    g /= np.linalg.norm(g)
+    # the same network written as the book's RNN: U = I, inputs x_t = u_t
+    p = rnn.Params(U=np.eye(6), W=W, V=np.zeros((1, 6)), b=np.zeros(6), c=np.zeros(1))
+    xs = u[:, None, :]
+    fwd = rnn.forward(p, xs)
+    _, dh0 = bptt.backward(p, xs, fwd, np.zeros((T, 1, 1)), d_hT=g[None])
+    assert r["norm"][0] == pytest.approx(np.linalg.norm(dh0), rel=1e-10)
+
+
+@pytest.mark.parametrize("activation", spectral.ACTIVATIONS)
+def test_gradient_never_exceeds_the_sigma_max_bound(activation):
+    for rho in (0.5, 1.0, 1.4):
+        r = spectral.gradient_norms(spectral.matrix("gaussian", 16, rho, rng=1), 40, activation,
+                                    input_scale=0.5)
+        assert np.all(r["norm"] <= r["sigma_bound"] * (1 + 1e-9))
+
+
+def test_vanishing_below_one_and_explosion_possible_above():
+    small = spectral.explorer(rho=0.8, family="orthogonal", activation="tanh")     # sigma_max = 0.8
+    assert small["norm"][0] < 0.8 ** 100 * 1.0001
+    big = spectral.gradient_norms(spectral.matrix("orthogonal", 64, 1.2, rng=0), 100, "tanh", input_scale=0.0)
+    assert big["norm"][0] > 1e6                         # states stay at 0: the Jacobian is W itself
+    saturated = spectral.gradient_norms(spectral.matrix("orthogonal", 64, 1.2, rng=0), 100, "tanh",
+                                        input_scale=3.0)
+    assert saturated["norm"][0] < 1e-3                  # same W, saturated tanh: it vanishes instead
+
+
+def test_step_jacobian_matches_central_differences_of_rnn_step():
+    rng = np.random.default_rng(0)
+    p = rnn.init_params(3, 5, 2, rng=rng)
+    x, h_prev = rng.normal(size=(1, 3)), rng.normal(0, 0.5, (1, 5))
+    h = rnn.step(p, x, h_prev)[0]
+    eps = 1e-6
+    numeric = np.stack([(rnn.step(p, x, h_prev + e) - rnn.step(p, x, h_prev - e))[0] / (2 * eps)
+                        for e in eps * np.eye(5)], axis=1)
+    assert bptt.relative_error(spectral.step_jacobian(p.W, h), numeric) < 1e-8
+
+
+def test_explorer_is_fast_enough_for_a_slider():
+    import time
+    spectral.explorer()
+    start = time.perf_counter()
+    for _ in range(5):
+        spectral.explorer(rho=1.3, family="symmetric")
+    assert (time.perf_counter() - start) / 5 < 0.25     # generous: the budget (50 ms) is benchmarked
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: spectral.matrix("hermitian", 4, 1.0), "family: expected one of"),
+    (lambda: spectral.matrix("gaussian", 4, -1.0), "rho: expected a number > 0"),
+    (lambda: spectral.spectral_radius(np.zeros((2, 3))), r"expected a square matrix \(d, d\)"),
+    (lambda: spectral.gradient_norms(np.eye(3), 0), "T: expected an integer >= 1"),
+    (lambda: spectral.gradient_norms(np.eye(3), 5, "relu"), "activation: expected one of"),
+    (lambda: spectral.power_norms(np.full((2, 2), np.inf), 3), "W: expected finite values"),
+])
+def test_bad_input_raises_a_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
