@@ -98,3 +98,18 @@ def test_spectral_explorer_widget_follows_the_spectral_radius():
     np.testing.assert_allclose(view.figure.axes[0].lines[0].get_ydata(),
                                np.clip(spectral.explorer(rho=1.3, activation="linear")["norm"], 1e-45, None))
     assert "ρ = 1.30" in view.figure.axes[0].get_title()
+
+
+def test_cobweb_explorer_widget_follows_weight_and_start():
+    from recurrent import fixed_points as fp
+
+    view = interactive.live(fp.cobweb, plots.cobweb, fp.CONTROLS)
+    curve = view.figure.axes[0].lines[1]                           # the graph of f
+    np.testing.assert_allclose(curve.get_ydata(), np.tanh(1.5 * curve.get_xdata()))
+    view.controls["w"].value = -1.0
+    curve = view.figure.axes[0].lines[1]
+    np.testing.assert_allclose(curve.get_ydata(), np.tanh(-1.0 * curve.get_xdata()))
+    derivative = view.figure.axes[1].lines[0].get_ydata()
+    np.testing.assert_allclose(derivative, np.clip(fp.cobweb(w=-1.0, x0=0.05)["derivative"], 1e-30, 1e30))
+    view.controls["x0"].value = 0.6
+    assert view.figure.axes[1].get_title().endswith("+0.60")

@@ -213,3 +213,57 @@ def power_bounds(r: dict, rho: float, title: str):
     right.set(xlabel="power $t$", ylabel=r"$\Vert W^t\Vert^{1/t}$", title="Gelfand's formula")
     right.legend(fontsize=8)
     return fig
+
+
+def cobweb(result: dict):
+    """Cobweb diagram of an orbit of x <- f(x) (left) and |d f^t/dx_0| along it (right, log scale)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.6), gridspec_kw={"width_ratios": [1, 1.15]},
+                                      layout="none")
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9, wspace=0.28)
+    lo, hi = result["lo"], result["hi"]
+    left.plot([lo, hi], [lo, hi], color=COLORS["grey"], lw=0.8, ls="--", label="y = x")
+    left.plot(result["grid"], result["f"], color=COLORS["x"], lw=1.8, label="y = f(x)")
+    xs = result["orbit"][np.isfinite(result["orbit"])]
+    xs = xs[(xs >= lo - 1) & (xs <= hi + 1)]
+    if len(xs) > 1:
+        px = np.repeat(xs, 2)[1:-1]                  # (x0, x0), (x0, x1), (x1, x1), (x1, x2), ...
+        py = np.repeat(xs, 2)[2:]
+        left.plot(np.concatenate([[xs[0]], px]), np.concatenate([[lo], py]), color=COLORS["h"], lw=1,
+                  label="orbit")
+    left.plot([xs[0]], [lo], "^", color=COLORS["h"], ms=7)
+    for p in result["fixed"]:
+        style = dict(color=COLORS["loss"], ms=8, mew=1.5)
+        left.plot([p["x"]], [p["x"]], "o", mfc=COLORS["loss"] if p["kind"] == "sink" else "white", **style)
+    left.set_xlim(lo, hi)
+    left.set_ylim(lo, hi)
+    left.set_aspect("equal")
+    kinds = ", ".join(f"{p['kind']} {p['x']:+.3f} (f'={p['slope']:+.2f})" for p in result["fixed"])
+    left.set(xlabel="x(t)", ylabel="x(t+1)", title=f"f(x) = {result['map']}")
+    left.text(0.02, 0.98, kinds.replace(", s", "\ns"), transform=left.transAxes, va="top", fontsize=7.5)
+    left.legend(fontsize=7.5, loc="lower right")
+    t = np.arange(len(result["derivative"]))
+    right.plot(t, np.clip(result["derivative"], 1e-30, 1e30), "o-", ms=3, color=COLORS["h"])
+    right.axhline(1.0, color=COLORS["grey"], lw=0.8, ls="--")
+    right.set_yscale("log")
+    right.set_ylim(1e-30, 1e30)
+    right.yaxis.set_major_formatter(_plain_log_labels)
+    right.set(xlabel="t (steps)", ylabel="|d fᵗ(x₀) / dx₀| (log scale)",
+              title=f"derivative of the t-fold map from x₀ = {result['x0']:+.2f}")
+    return fig
+
+
+def bifurcation(diagrams: dict, title: str):
+    """Fixed points h* of h <- tanh(w h + b) against w: sinks as dots, sources as open circles.
+
+    ``diagrams`` maps a label (e.g. "b = 0") to the result of ``fixed_points.bifurcation``.
+    """
+    fig, ax = plt.subplots()
+    for i, (label, r) in enumerate(diagrams.items()):
+        color = CYCLE[i % len(CYCLE)]
+        sink = r["kind"] == "sink"
+        ax.plot(r["w"][sink], r["h"][sink], ".", ms=3, color=color, label=f"{label}: sinks")
+        ax.plot(r["w"][~sink], r["h"][~sink], "o", ms=3, mfc="white", color=color, label=f"{label}: sources")
+    ax.axvline(1.0, color=COLORS["grey"], lw=0.8, ls="--")
+    ax.set(xlabel="recurrent weight w", ylabel="fixed point h*", title=title)
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
