@@ -236,7 +236,8 @@ def check_targets(r: dict) -> dict:
     if (t := target(PEAK_TARGETS, *key)) is not None:
         checks["peak_fraction"] = {"target": t, "value": r["peak_fraction"], "ok": r["peak_fraction"] >= t}
     if (t := target(STEP_TARGETS_US, *key)) is not None:
-        checks["us_per_step"] = {"target": t, "value": r["numpy_us_per_step"], "ok": r["numpy_us_per_step"] <= t}
+        value = r["numpy_us_per_step"]
+        checks["us_per_step"] = {"target": t, "value": value, "ok": value <= t}
     return checks
 
 

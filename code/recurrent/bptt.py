@@ -19,16 +19,32 @@ import math
 import numpy as np
 
 from ._checks import as_float_array, positive_float, positive_int, rng_from
-from .rnn import Forward, Params, _cross_entropy, check_inputs, check_targets, cross_entropy, forward, softmax
+from .rnn import (
+    Forward,
+    Params,
+    _cross_entropy,
+    at_targets,
+    check_inputs,
+    check_targets,
+    cross_entropy,
+    forward,
+    softmax,
+)
 from .tasks import windows
 
 
 def output_grad(os, ys, mask=None):
     """dL/do_t = (softmax(o_t) - onehot(y_t)) * mask / B for the loss of ``rnn.cross_entropy``."""
     ys, mask = check_targets(ys, os, mask)
+    return _output_grad(os, ys, mask)
+
+
+def _output_grad(os, ys, mask):
+    """output_grad without the checks, for callers that validated ys and mask already."""
     g = softmax(os)
-    np.put_along_axis(g, ys[..., None], np.take_along_axis(g, ys[..., None], -1) - 1.0, -1)
-    return g * (mask[..., None] / os.shape[1])
+    g[at_targets(ys)] -= 1.0                         # softmax(o_t) - onehot(y_t)
+    g *= mask[..., None] / os.shape[1]
+    return g
 
 
 def backward(p: Params, xs, fwd: Forward, d_os, d_hT=None):
@@ -67,7 +83,7 @@ def loss_and_grads(p: Params, xs, ys, h0=None, mask=None):
     loss = _cross_entropy(fwd.os, ys, mask)
     if not math.isfinite(loss):
         raise FloatingPointError(f"the loss became {loss}; lower the learning rate or clip the gradient")
-    grads, _ = backward(p, xs, fwd, output_grad(fwd.os, ys, mask))
+    grads, _ = backward(p, xs, fwd, _output_grad(fwd.os, ys, mask))
     return loss, grads, fwd
 
 
@@ -162,7 +178,7 @@ class Adam:
 
 def train_truncated(p: Params, inputs, targets, T: int, steps: int, update, mask=None,
                     clip: float | None = None, log_every: int = 0, log=print,
-                    validate: tuple | None = None) -> dict:
+                    validate: tuple | None = None, carry: bool = True) -> dict:
     """Truncated BPTT over B parallel streams: carry the hidden state, cut the gradient.
 
     inputs, targets: (L, B) integer ids (inputs are one-hot encoded with n = p.n classes);
@@ -173,6 +189,7 @@ def train_truncated(p: Params, inputs, targets, T: int, steps: int, update, mask
     reports progress and, if ``validate=(inputs, targets)`` is given, the loss on those streams.
     Returns arrays: the loss per token of every step (``"loss"``), the gradient norm before clipping
     (``"grad_norm"``) and, with ``validate``, ``"val_step"`` and ``"val_loss"``.
+    With ``carry=False`` every chunk starts from h = 0: the chunks are independent sequences.
     """
     T, steps = positive_int("T", T), positive_int("steps", steps)
     inputs = np.asarray(inputs)
@@ -202,7 +219,7 @@ def train_truncated(p: Params, inputs, targets, T: int, steps: int, update, mask
         update(p, grads)
         history["loss"].append(per_token)
         history["grad_norm"].append(norm)
-        h, start = fwd.hs[-1], start + T
+        h, start = (fwd.hs[-1] if carry else None), start + T
         if log_every and ((i + 1) % log_every == 0 or i + 1 == steps):
             line = f"step {i + 1:>5}/{steps}  loss {np.mean(history['loss'][-log_every:]):.3f}"
             if validate is not None:

@@ -267,3 +267,44 @@ def bifurcation(diagrams: dict, title: str):
     ax.set(xlabel="recurrent weight w", ylabel="fixed point h*", title=title)
     ax.legend(fontsize=8, loc="upper left")
     return fig
+
+
+def lines(x, ys: dict, title: str, xlabel: str, ylabel: str, reference: dict | None = None,
+          styles: dict | None = None, ylim=None):
+    """Several curves y(x) on linear axes, with optional horizontal reference lines (name -> value)."""
+    fig, ax = plt.subplots()
+    for name, y in ys.items():
+        ax.plot(x, y, (styles or {}).get(name, "o-"), ms=4, label=name)
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, ls="--", lw=1, color=CYCLE[(i + 3) % len(CYCLE)], label=name)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def cliff(ws, bs, L, paths: dict, title: str):
+    """The loss surface log10 L(w, b) of the cliff model with gradient-descent paths drawn on it."""
+    fig, ax = plt.subplots(figsize=(6.8, 4.8))
+    mesh = ax.pcolormesh(ws, bs, np.log10(L + 1e-12), shading="auto", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="log₁₀ loss")
+    for i, (name, path) in enumerate(paths.items()):
+        color = ("white", COLORS["loss"], COLORS["h"])[i % 3]
+        inside = ((path[:, 0] >= ws[0]) & (path[:, 0] <= ws[-1])
+                  & (path[:, 1] >= bs[0]) & (path[:, 1] <= bs[-1]))
+        first_out = int(np.argmin(inside)) if not inside.all() else len(path)
+        shown = path[:first_out]
+        ax.plot(shown[:, 0], shown[:, 1], ".-", ms=3, lw=1, color=color, label=name)
+        if first_out < len(path):
+            x, y = shown[-1]
+            target = path[first_out]
+            ax.annotate(f"next step: ({target[0]:.0f}, {target[1]:.0f})", xy=(x, y),
+                        xytext=(x + 0.5, y + 1.5), color=color, fontsize=8,
+                        arrowprops=dict(arrowstyle="->", color=color))
+        ax.plot(*path[0], "o", color=color, ms=6)
+    ax.set_xlim(ws[0], ws[-1])
+    ax.set_ylim(bs[0], bs[-1])
+    ax.set(xlabel="recurrent weight w", ylabel="bias b", title=title)
+    ax.legend(fontsize=8, loc="lower left")
+    return fig

@@ -123,17 +123,27 @@ def hidden_states(p: Params, xs, h0=None, activation: str = "tanh"):
     drops the tanh, h_t = U x_t + W h_{t-1} + b, to show what the nonlinearity is for.
     """
     xs, h0 = check_inputs(p, xs, h0)
+    return _hidden_states(p, xs, h0, activation)
+
+
+def _hidden_states(p: Params, xs, h0, activation: str):
+    """hidden_states without the checks of xs and h0, for callers that validated them already."""
     f = ACTIVATIONS[choice("activation", activation, set(ACTIVATIONS))]
-    hs = xs @ p.U.T + p.b            # U x_t + b for every t at once
+    hs = xs @ p.U.T                  # U x_t for every t at once: (T, B, d)
+    hs += p.b                        # ... + b; the loop adds W h_{t-1} and applies phi in place
+    Wh = np.empty_like(hs[0])        # one buffer for W h_{t-1}, reused at every step
     h = h0
     for t in range(len(xs)):
-        h = f(hs[t] + h @ p.W.T, out=hs[t])         # adds W h_{t-1}, overwrites in place
+        z = np.add(hs[t], np.matmul(h, p.W.T, out=Wh), out=hs[t])    # z_t = U x_t + b + W h_{t-1}
+        h = f(z, out=z)                                               # h_t = phi(z_t)
     return hs
 
 
 def outputs(V, c, hs):
     """The output layer o_t = V h_t + c for every t at once. hs: (T, B, d) -> os: (T, B, k)."""
-    return hs @ V.T + c
+    os = hs @ V.T
+    os += c
+    return os
 
 
 class Forward(NamedTuple):
@@ -148,7 +158,7 @@ class Forward(NamedTuple):
 def forward(p: Params, xs, h0=None, activation: str = "tanh") -> Forward:
     """Run the RNN over ``xs: (T, B, n)`` from ``h0: (B, d)`` (zeros if omitted)."""
     xs, h0 = check_inputs(p, xs, h0)
-    hs = hidden_states(p, xs, h0, activation)
+    hs = _hidden_states(p, xs, h0, activation)
     return Forward(h0=h0, hs=hs, os=outputs(p.V, p.c, hs), activation=activation)
 
 
@@ -158,13 +168,13 @@ def softmax(o, axis: int = -1):
     if not np.issubdtype(o.dtype, np.floating):
         o = o.astype(np.float64)
     e = np.exp(o - o.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    return np.divide(e, e.sum(axis=axis, keepdims=True), out=e)
 
 
 def log_softmax(o, axis: int = -1):
     """log softmax(o) = o - logsumexp(o), stable for logits of any magnitude."""
-    m = o.max(axis=axis, keepdims=True)
-    return o - m - np.log(np.exp(o - m).sum(axis=axis, keepdims=True))
+    shifted = o - o.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def check_targets(ys, os, mask=None):
@@ -173,10 +183,11 @@ def check_targets(ys, os, mask=None):
     ys = as_int_array("ys", ys, ndim=2, low=0, high=k, dims="(T, B)")
     if ys.shape != (T, B):
         raise ValueError(f"ys: expected shape (T, B) = ({T}, {B}) to match os, got {ys.shape}")
+    dtype = np.result_type(np.asarray(os).dtype, np.float32)     # float32 logits get a float32 mask
     if mask is None:
-        return ys, np.ones((T, B))
+        return ys, np.ones((T, B), dtype)
     mask = as_float_array("mask", mask, shape=(T, B), dims="(T, B)")
-    return ys, mask
+    return ys, mask.astype(dtype, copy=False)
 
 
 def cross_entropy(os, ys, mask=None) -> float:
@@ -191,8 +202,14 @@ def cross_entropy(os, ys, mask=None) -> float:
 
 def _cross_entropy(os, ys, mask) -> float:
     """cross_entropy without the checks, for callers that validated already (NaN passes through)."""
-    logp = np.take_along_axis(log_softmax(os), ys[..., None], axis=-1)[..., 0]
+    logp = log_softmax(os)[at_targets(ys)]          # log softmax(o_t)[y_t] for every t and b: (T, B)
     return float(-(logp * mask).sum() / os.shape[1])
+
+
+def at_targets(ys):
+    """Index of the target entries: ``a[at_targets(ys)][t, b] == a[t, b, ys[t, b]]`` for a: (T, B, k)."""
+    T, B = ys.shape
+    return np.arange(T)[:, None], np.arange(B), ys
 
 
 def one_hot(ids, k: int):

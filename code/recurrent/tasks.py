@@ -126,3 +126,20 @@ def windows(ids, T: int, count: int, rng=0):
     starts = rng_from(rng).integers(0, len(ids) - T, size=count)
     block = ids[starts[None, :] + np.arange(T + 1)[:, None]]        # (T + 1, count)
     return block[:-1], block[1:]
+
+
+def copy_task(S: int, episodes: int, B: int, k: int, reverse: bool = False, rng=0):
+    """Episodes of 2S steps: S random tokens (ids 1..k), then S blanks (id 0) during which the model
+    must output the S tokens in their original order. ``reverse=True`` feeds the source backwards.
+
+    Returns (inputs, targets, mask), each (episodes * 2S, B); the mask is 1 on the output half only.
+    The vocabulary has k + 1 entries (0 is the blank); chunks of T = 2S steps are single episodes.
+    """
+    S, episodes = positive_int("S", S), positive_int("episodes", episodes)
+    B, k = positive_int("B", B), positive_int("k", k)
+    src = rng_from(rng).integers(1, k + 1, size=(episodes, S, B))
+    fed = src[:, ::-1] if reverse else src
+    inputs = np.concatenate([fed, np.zeros_like(src)], axis=1).reshape(episodes * 2 * S, B)
+    targets = np.concatenate([np.zeros_like(src), src], axis=1).reshape(episodes * 2 * S, B)
+    mask = np.concatenate([np.zeros((episodes, S, B)), np.ones((episodes, S, B))], axis=1)
+    return inputs, targets, mask.reshape(episodes * 2 * S, B)
