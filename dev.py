@@ -3,7 +3,8 @@
 
     python3 dev.py book      build the HTML book into book/_build/html (executes the notebooks)
     python3 dev.py test      every test: unit and property tests, nbval (strict) on every notebook,
-                             and the book build with warnings as errors
+                             the book build with warnings as errors, and the built book in
+                             headless Chromium (installed from Debian's packages if missing)
     python3 dev.py execute   re-execute every notebook in place, top to bottom in a fresh kernel
     python3 dev.py lab       open the notebooks in JupyterLab
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -54,6 +56,29 @@ def ensure_env() -> None:
     STAMP.write_text(digest.hexdigest())
 
 
+def ensure_browser() -> None:
+    """Chromium (Debian's package) and the npm files the browser tests serve instead of CDNs.
+
+    Installs what is missing when it can (apt-get needs root). If it cannot, the browser tests skip
+    with a message, except under CI (CI=true), where they fail.
+    """
+    if not shutil.which("chromium"):
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+            say("installing Chromium from Debian's packages (about a minute)")
+            env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+            run(["apt-get", "update", "-qq"], env=env)
+            run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-dejavu-core", "fonts-liberation"],
+                env=env)
+        else:
+            say("Chromium is not installed and cannot be installed here: browser tests will skip")
+    assets = ROOT / "tests" / "browser"
+    if not (assets / "node_modules" / "mathjax").exists():
+        if shutil.which("npm"):
+            run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=assets)
+        else:
+            say("npm is not installed: browser tests will skip (they need MathJax from npm)")
+
+
 def build_book() -> int:
     return run([BIN / "jupyter-book", "build", "-W", "--keep-going", "book"])
 
@@ -70,6 +95,7 @@ def main(argv: list[str]) -> int:
             say(f"built: open {ROOT / 'book/_build/html/index.html'} in a browser")
         return status
     if command == "test":
+        ensure_browser()
         return run([PY, "-m", "pytest", *argv[1:]])
     if command == "execute":
         return run([PY, "scripts/execute_notebooks.py", *argv[1:]])

@@ -5,6 +5,7 @@ tests check what nbval does not: that the stored notebooks were run top to botto
 functions from the package instead of defining them, caption their figures, and that the HTML book
 builds without a single warning, and fails when a notebook cell raises.
 """
+import gzip
 import json
 import re
 import shutil
@@ -104,3 +105,24 @@ def test_a_notebook_cell_that_raises_fails_the_build(tmp_path):
     assert "Executing notebook failed" in result.stdout + result.stderr
     report = (tmp_path / "_build" / "html" / "reports" / "index.err.log").read_text()
     assert "ValueError: a cell that raises" in re.sub(r"\x1b\[[0-9;]*m", "", report)   # no colour codes
+
+
+def page_weight(name: str) -> tuple[int, int]:
+    """Bytes a first visit to a page downloads: its HTML and the local images, scripts and styles it
+    loads, as stored and as sent by a server that compresses text (gzip), as static hosts do."""
+    html = BOOK / "_build" / "html"
+    page = html / f"{name}.html"
+    assets = set(re.findall(r'(?:src|href)="((?:_images|_static)/[^"?#]+)', page.read_text(encoding="utf-8")))
+    files = [page] + [html / a for a in sorted(assets) if (html / a).is_file()]
+    stored = sum(f.stat().st_size for f in files)
+    sent = sum(len(gzip.compress(f.read_bytes())) if f.suffix in {".html", ".js", ".css", ".svg"}
+               else f.stat().st_size for f in files)
+    return stored, sent
+
+
+def test_every_chapter_page_weighs_under_3_mb():
+    if not (BOOK / "_build" / "html" / "intro.html").exists():
+        pytest.skip("the book has not been built yet (test_book_builds_without_warnings builds it)")
+    for name in toc_files():
+        stored, sent = page_weight(name)
+        assert sent < 3_000_000, f"{name}.html: {sent / 1e6:.2f} MB sent ({stored / 1e6:.2f} MB stored)"

@@ -51,9 +51,15 @@ LSTM_BLOCKS = ("i", "f", "g", "o")
 GRU_BLOCKS = {"torch": ("r", "z", "n"), "cho": ("r", "z", "n"), "simple": ("u", "n")}
 
 
-def sigmoid(z):
-    """σ(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z / 2)) / 2, which never overflows."""
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+def sigmoid(z, out=None):
+    """σ(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z / 2)) / 2, which never overflows.
+
+    ``out``: an array to write the result into (z itself works), as for numpy's own functions.
+    """
+    s = np.tanh(np.multiply(0.5, z, out=out), out=out)
+    s += 1.0
+    s *= 0.5
+    return s
 
 
 class _Cell:
@@ -209,38 +215,59 @@ def _states(p, xs, h0, c0):
     return xs, h0, c0
 
 
-def _lstm_update(p: LSTMParams, ax, h, c):
-    """One LSTM step from ax = U x_t + b: (B, 4d) and (h_{t-1}, c_{t-1}); returns h_t, c_t, gates."""
-    a_i, a_f, a_g, a_o = np.split(ax + h @ p.W.T, 4, axis=-1)
-    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = f * c + i * g
-    return o * np.tanh(c), c, (i, f, g, o)
+def _blocks(a, G: int) -> list:
+    """The G stacked blocks of the last axis of a: (..., G d), as G views (..., d) in order."""
+    d = a.shape[-1] // G
+    return [a[..., j * d:(j + 1) * d] for j in range(G)]
 
 
-def _gru_update(p: GRUParams, ax, h):
-    """One GRU step from ax = U x_t + b: (B, G d) and h_{t-1}: (B, d); returns h_t and the gates."""
+def _lstm_update(p: LSTMParams, ax, h, c, a, c_new, h_new):
+    """One LSTM step from ax = U x_t + b: (B, 4d) and (h_{t-1}, c_{t-1}); returns (h_t, c_t).
+
+    Writes the gates i, f, g, o into a: (B, 4d), and c_t, h_t into c_new, h_new: (B, d). In
+    ``forward`` these are the arrays' rows for step t, so that the loop allocates almost nothing.
+    """
+    np.add(ax, np.matmul(h, p.W.T, out=a), out=a)           # [a_i; a_f; a_g; a_o] = U x_t + b + W h_{t-1}
+    i, f, g, o = _blocks(a, 4)
+    sigmoid(a[:, :2 * p.d], out=a[:, :2 * p.d])             # i = σ(a_i), f = σ(a_f): adjacent blocks
+    np.tanh(g, out=g)
+    sigmoid(o, out=o)
+    c = np.add(np.multiply(f, c, out=c_new), i * g, out=c_new)      # c_t = f * c_{t-1} + i * g
+    return np.multiply(o, np.tanh(c), out=h_new), c                 # h_t = o * tanh(c_t)
+
+
+def _gru_update(p: GRUParams, ax, h, a, h_new, m):
+    """One GRU step from ax = U x_t + b: (B, G d) and h_{t-1}: (B, d); returns h_t.
+
+    Writes the gates into a: (B, G d) and h_t into h_new: (B, d); m: (B, G d) holds W h_{t-1}.
+    """
+    np.matmul(h, p.W.T, out=m)                              # W h_{t-1} for every block
     if p.variant == "simple":
-        a_u, a_n = np.split(ax + h @ p.W.T, 2, axis=-1)
-        u, n = sigmoid(a_u), np.tanh(a_n)
-        return u * n + (1 - u) * h, (u, n)
+        u, n = _blocks(np.add(ax, m, out=a), 2)
+        sigmoid(u, out=u)
+        np.tanh(n, out=n)
+        return np.add(u * n, (1 - u) * h, out=h_new)        # h_t = u * n + (1 - u) * h_{t-1}
     d = p.d
-    W_rz, W_n = p.W[:2 * d], p.W[2 * d:]
-    a_r, a_z = np.split(ax[:, :2 * d] + h @ W_rz.T, 2, axis=-1)
-    r, z = sigmoid(a_r), sigmoid(a_z)
-    if p.variant == "torch":
-        n = np.tanh(ax[:, 2 * d:] + r * (h @ W_n.T + p.bh))
-    else:
-        n = np.tanh(ax[:, 2 * d:] + (r * h) @ W_n.T)
-    return (1 - z) * n + z * h, (r, z, n)
+    rz = np.add(ax[:, :2 * d], m[:, :2 * d], out=a[:, :2 * d])
+    sigmoid(rz, out=rz)                                     # r = σ(a_r), z = σ(a_z): adjacent blocks
+    r, z, n = _blocks(a, 3)
+    if p.variant == "torch":                                # n = tanh(U_n x + b_n + r * (W_n h + bh))
+        m_n = np.add(m[:, 2 * d:], p.bh, out=m[:, 2 * d:])
+        np.add(ax[:, 2 * d:], r * m_n, out=n)
+    else:                                                   # n = tanh(U_n x + b_n + W_n (r * h))
+        np.add(ax[:, 2 * d:], (r * h) @ p.W[2 * d:].T, out=n)
+    np.tanh(n, out=n)
+    return np.add((1 - z) * n, z * h, out=h_new)            # h_t = (1 - z) * n + z * h_{t-1}
 
 
 def step(p, x, h_prev, c_prev=None):
     """One step from x: (B, n). GRU: h_prev: (B, d) -> h_t; LSTM: (h_prev, c_prev) -> (h_t, c_t)."""
     xs, h, c = _states(p, np.asarray(x)[None], h_prev, c_prev)
     ax = xs[0] @ p.U.T + p.b
+    a, h_new = np.empty_like(ax), np.empty(h.shape, ax.dtype)
     if c is None:
-        return _gru_update(p, ax, h)[0]
-    return _lstm_update(p, ax, h, c)[:2]
+        return _gru_update(p, ax, h, a, h_new, np.empty_like(ax))
+    return _lstm_update(p, ax, h, c, a, np.empty_like(h_new), h_new)
 
 
 class Forward(NamedTuple):
@@ -259,17 +286,18 @@ def forward(p, xs, h0=None, c0=None) -> Forward:
     """Run the cell over ``xs: (T, B, n)`` from h0: (B, d) (and, LSTM only, c0: (B, d)); zeros if omitted."""
     xs, h0, c0 = _states(p, xs, h0, c0)
     T, B, _ = xs.shape
-    AX = xs @ p.U.T + p.b                       # U x_t + b for every t at once: (T, B, G d)
+    AX = xs @ p.U.T                             # U x_t + b for every t at once: (T, B, G d)
+    AX += p.b
     hs, gates = np.empty((T, B, p.d), AX.dtype), np.empty_like(AX)
-    cs = None if c0 is None else np.empty_like(hs)
-    h, c = h0, c0
-    for t in range(T):
-        if c is None:
-            h, g = _gru_update(p, AX[t], h)
-        else:
-            h, c, g = _lstm_update(p, AX[t], h, c)
-            cs[t] = c
-        hs[t], gates[t] = h, np.concatenate(g, axis=-1)
+    h, c, cs = h0, c0, None
+    if c0 is None:
+        m = np.empty_like(AX[0])                # one buffer for W h_{t-1}, reused at every step
+        for t in range(T):
+            h = _gru_update(p, AX[t], h, gates[t], hs[t], m)
+    else:
+        cs = np.empty_like(hs)
+        for t in range(T):
+            h, c = _lstm_update(p, AX[t], h, c, gates[t], cs[t], hs[t])
     return Forward(p.kind, h0, c0, hs, cs, gates, outputs(p.V, p.c, hs))
 
 
@@ -305,20 +333,29 @@ def _lstm_backward(p: LSTMParams, xs, fwd: Forward, d_os, d_hT, d_cT) -> Backwar
         da_i = dc * g * i (1 - i)    da_f = dc * c_{t-1} * f (1 - f)
         da_g = dc * i * (1 - g^2)    da_o = dh * tanh(c_t) * o (1 - o)
         dh_next = W^T da                                (to h_{t-1})
+
+    The local derivatives, the factors after dh and dc, depend on the forward pass alone, so they
+    are computed for all steps at once, into the arrays that the loop then completes in place.
     """
     h_prev = np.concatenate([fwd.h0[None], fwd.hs[:-1]])       # h_{t-1} for t = 1..T
     c_prev = np.concatenate([fwd.c0[None], fwd.cs[:-1]])
-    deltas = d_os @ p.V                                        # V^T dL/do_t for every t at once
-    dA, d_hs, d_cs = np.empty_like(fwd.gates), np.empty_like(fwd.hs), np.empty_like(fwd.cs)
-    dh_next, dc_next = d_hT, d_cT                              # gradients arriving from step t + 1
+    i, f, g, o = _blocks(fwd.gates, 4)
+    tanh_c = np.tanh(fwd.cs)
+    dA = np.empty_like(fwd.gates)                              # first D, with da = D * [dc; dc; dc; dh]
+    D_i, D_f, D_g, D_o = _blocks(dA, 4)
+    np.multiply(g * i, 1 - i, out=D_i)
+    np.multiply(c_prev * f, 1 - f, out=D_f)
+    np.multiply(i, 1 - g ** 2, out=D_g)
+    np.multiply(tanh_c * o, 1 - o, out=D_o)
+    d_cs = np.multiply(o, 1 - tanh_c ** 2, out=tanh_c)         # first D_c, with dc = dc_next + dh * D_c
+    d_hs = d_os @ p.V                                          # first V^T dL/do_t for every t at once
+    dh_next, dc_next = d_hT.copy(), d_cT.copy()                # gradients arriving from step t + 1
     for t in reversed(range(len(xs))):
-        i, f, g, o = np.split(fwd.gates[t], 4, axis=-1)
-        tanh_c = np.tanh(fwd.cs[t])
-        d_hs[t] = dh = deltas[t] + dh_next
-        d_cs[t] = dc = dc_next + dh * o * (1 - tanh_c ** 2)
-        dA[t] = np.concatenate([dc * g * i * (1 - i), dc * c_prev[t] * f * (1 - f),
-                                dc * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)], axis=-1)
-        dh_next, dc_next = dA[t] @ p.W, dc * f
+        dh = np.add(d_hs[t], dh_next, out=d_hs[t])
+        dc = np.add(dc_next, np.multiply(dh, d_cs[t], out=d_cs[t]), out=d_cs[t])
+        da = np.multiply(dA[t], np.concatenate([dc, dc, dc, dh], axis=-1), out=dA[t])
+        np.matmul(da, p.W, out=dh_next)
+        np.multiply(dc, f[t], out=dc_next)
     grads = LSTMParams(W=_rows(dA).T @ _rows(h_prev), **_dense_grads(xs, fwd.hs, dA, d_os))
     return Backward(grads, dh_next, dc_next, d_hs, d_cs)
 
@@ -333,47 +370,58 @@ def _gru_backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT) -> Backward:
                      dh_next = dh * z + W_r^T da_r + W_z^T da_z + r * dq
         simple       da_u = dh * (n - h_{t-1}) * u (1 - u)      da_n = dh * u * (1 - n^2)
                      dh_next = dh * (1 - u) + W^T [da_u; da_n]
+
+    The local derivatives, the factors after dh (and dq), depend on the forward pass alone, so they
+    are computed for all steps at once, into the array dA that the loop then completes in place. In
+    the "torch" GRU, dm is the gradient at m = W h_{t-1} + [0; 0; bh], that is [da_r; da_z; r * da_n].
     """
     d = p.d
     h_prev = np.concatenate([fwd.h0[None], fwd.hs[:-1]])       # h_{t-1} for t = 1..T
-    deltas = d_os @ p.V                                        # V^T dL/do_t for every t at once
-    dA, d_hs = np.empty_like(fwd.gates), np.empty_like(fwd.hs)
-    W_rz, W_n = p.W[:2 * d], p.W[2 * d:]
-    if p.variant == "torch":
-        m_n = h_prev @ W_n.T + p.bh                            # W_n h_{t-1} + bh for every t
-    dh_next = d_hT
-    for t in reversed(range(len(xs))):
-        d_hs[t] = dh = deltas[t] + dh_next
-        if p.variant == "simple":
-            u, n = np.split(fwd.gates[t], 2, axis=-1)
-            dA[t] = np.concatenate([dh * (n - h_prev[t]) * u * (1 - u), dh * u * (1 - n ** 2)], axis=-1)
-            dh_next = dh * (1 - u) + dA[t] @ p.W
-            continue
-        r, z, n = np.split(fwd.gates[t], 3, axis=-1)
-        da_z = dh * (h_prev[t] - n) * z * (1 - z)
-        da_n = dh * (1 - z) * (1 - n ** 2)
-        if p.variant == "torch":
-            da_r = da_n * m_n[t] * r * (1 - r)
-            dh_rz = dh * z + (r * da_n) @ W_n
-        else:
-            dq = da_n @ W_n
-            da_r = dq * h_prev[t] * r * (1 - r)
-            dh_rz = dh * z + r * dq
-        dA[t] = np.concatenate([da_r, da_z, da_n], axis=-1)
-        dh_next = dh_rz + dA[t, :, :2 * d] @ W_rz
-    extra = {}
+    d_hs = d_os @ p.V                                          # first V^T dL/do_t for every t at once
+    dA = np.empty_like(fwd.gates)
+    dh_next = d_hT.copy()                                      # the gradient arriving from step t + 1
     if p.variant == "simple":
-        dW = _rows(dA).T @ _rows(h_prev)
-    else:
-        r = fwd.gates[..., :d]
-        dW_rz = _rows(dA[..., :2 * d]).T @ _rows(h_prev)
-        if p.variant == "torch":                               # W_n h_{t-1} + bh is multiplied by r
-            dm_n = _rows(r * dA[..., 2 * d:])
-            dW_n, extra["bh"] = dm_n.T @ _rows(h_prev), dm_n.sum(0)
-        else:                                                  # W_n multiplies q = r * h_{t-1}
-            dW_n = _rows(dA[..., 2 * d:]).T @ _rows(r * h_prev)
-        dW = np.concatenate([dW_rz, dW_n])
-    grads = GRUParams(W=dW, variant=p.variant, **extra, **_dense_grads(xs, fwd.hs, dA, d_os))
+        u, n = _blocks(fwd.gates, 2)
+        D_u, D_n = _blocks(dA, 2)                              # first D, with da = D * [dh; dh]
+        np.multiply((n - h_prev) * u, 1 - u, out=D_u)
+        np.multiply(u, 1 - n ** 2, out=D_n)
+        for t in reversed(range(len(xs))):
+            dh = np.add(d_hs[t], dh_next, out=d_hs[t])
+            da = np.multiply(dA[t], np.concatenate([dh, dh], axis=-1), out=dA[t])
+            np.add(dh * (1 - u[t]), da @ p.W, out=dh_next)
+        grads = GRUParams(W=_rows(dA).T @ _rows(h_prev), variant=p.variant,
+                          **_dense_grads(xs, fwd.hs, dA, d_os))
+        return Backward(grads, dh_next, None, d_hs, None)
+    r, z, n = _blocks(fwd.gates, 3)
+    D_r, D_z, D_n = _blocks(dA, 3)                             # first D
+    np.multiply((h_prev - n) * z, 1 - z, out=D_z)
+    np.multiply(1 - z, 1 - n ** 2, out=D_n)
+    if p.variant == "torch":                                   # da = D * [dh; dh; dh]
+        m_n = h_prev @ p.W[2 * d:].T + p.bh                    # W_n h_{t-1} + bh for every t
+        np.multiply(D_n * m_n * r, 1 - r, out=D_r)
+        dm = np.empty_like(dA)
+        for t in reversed(range(len(xs))):
+            dh = np.add(d_hs[t], dh_next, out=d_hs[t])
+            da = np.multiply(dA[t], np.concatenate([dh, dh, dh], axis=-1), out=dA[t])
+            dm[t, :, :2 * d] = da[:, :2 * d]
+            np.multiply(r[t], da[:, 2 * d:], out=dm[t, :, 2 * d:])
+            np.add(dh * z[t], dm[t] @ p.W, out=dh_next)
+        grads = GRUParams(W=_rows(dm).T @ _rows(h_prev), bh=_rows(dm[..., 2 * d:]).sum(0),
+                          variant=p.variant, **_dense_grads(xs, fwd.hs, dA, d_os))
+        return Backward(grads, dh_next, None, d_hs, None)
+    np.multiply(h_prev * r, 1 - r, out=D_r)                    # cho: da_r = dq * D_r
+    W_rz, W_n = p.W[:2 * d], p.W[2 * d:]
+    for t in reversed(range(len(xs))):
+        dh = np.add(d_hs[t], dh_next, out=d_hs[t])
+        da_r, da_z, da_n = _blocks(dA[t], 3)
+        np.multiply(dh, da_z, out=da_z)
+        np.multiply(dh, da_n, out=da_n)
+        dq = da_n @ W_n
+        np.multiply(dq, da_r, out=da_r)
+        np.add(dh * z[t] + r[t] * dq, dA[t, :, :2 * d] @ W_rz, out=dh_next)
+    dW = np.concatenate([_rows(dA[..., :2 * d]).T @ _rows(h_prev),     # W_n multiplies q = r * h_{t-1}
+                         _rows(dA[..., 2 * d:]).T @ _rows(r * h_prev)])
+    grads = GRUParams(W=dW, variant=p.variant, **_dense_grads(xs, fwd.hs, dA, d_os))
     return Backward(grads, dh_next, None, d_hs, None)
 
 
