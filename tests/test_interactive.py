@@ -113,3 +113,16 @@ def test_cobweb_explorer_widget_follows_weight_and_start():
     np.testing.assert_allclose(derivative, np.clip(fp.cobweb(w=-1.0, x0=0.05)["derivative"], 1e-30, 1e30))
     view.controls["x0"].value = 0.6
     assert view.figure.axes[1].get_title().endswith("+0.60")
+
+
+def test_forget_gate_explorer_widget_follows_the_bias():
+    from recurrent import memory
+
+    view = interactive.live(memory.explorer, plots.memory_flow, memory.CONTROLS)
+    cell = view.figure.axes[0].lines[0].get_ydata()
+    view.controls["forget_bias"].value = 4.0
+    after = view.figure.axes[0].lines[0].get_ydata()
+    np.testing.assert_allclose(after, np.clip(memory.explorer(forget_bias=4.0)["lstm_c"], 1e-40, None))
+    assert after[0] > 100 * cell[0]                      # more gradient survives to the first step
+    view.controls["T"].value = 100
+    assert len(view.figure.axes[0].lines[0].get_ydata()) == 100
