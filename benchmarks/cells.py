@@ -144,14 +144,20 @@ def agreement(cell, p, np_result, torch_loss, net, linear) -> float:
     return worst
 
 
-def sample(fn, number: int) -> float:
-    """Seconds per call of ``number`` back-to-back calls, with the garbage collector off."""
+def sample(fn, number: int, cpu: list | None = None) -> float:
+    """Wall seconds per call of ``number`` back-to-back calls, with the garbage collector off.
+
+    If ``cpu`` is a list, the process's CPU seconds per call are appended to it: on a busy machine
+    wall time exceeds CPU time when the process waits for a core.
+    """
     gc_was = gc.isenabled()
     gc.disable()
     try:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for _ in range(number):
             fn()
+        if cpu is not None:
+            cpu.append((time.process_time() - start_cpu) / number)
         return (time.perf_counter() - start) / number
     finally:
         if gc_was:
@@ -168,18 +174,19 @@ def calibrate(fn, min_seconds: float) -> int:
 def interleaved(fa, fb, pairs: int, min_seconds: float) -> dict:
     """Time A and B alternately: A B A B ...; medians of each and of the per-pair ratios A / B."""
     na, nb = calibrate(fa, min_seconds), (calibrate(fb, min_seconds) if fb else 0)
-    ta, tb = [], []
+    ta, tb, ca, cb = [], [], [], []
     for i in range(pairs):
-        order = [(fa, na, ta), (fb, nb, tb)] if fb else [(fa, na, ta)]
+        order = [(fa, na, ta, ca), (fb, nb, tb, cb)] if fb else [(fa, na, ta, ca)]
         if i % 2:                        # alternate which one goes first, too
             order.reverse()
-        for fn, number, out in order:
-            out.append(sample(fn, number))
-    res = {"numpy_s": statistics.median(ta), "numpy_samples_s": ta, "numpy_calls_per_sample": na}
+        for fn, number, out, cpu in order:
+            out.append(sample(fn, number, cpu))
+    res = {"numpy_s": statistics.median(ta), "numpy_cpu_s": statistics.median(ca), "numpy_samples_s": ta,
+           "numpy_calls_per_sample": na}
     if fb:
         ratios = [a / b for a, b in zip(ta, tb)]
-        res |= {"torch_s": statistics.median(tb), "torch_samples_s": tb, "torch_calls_per_sample": nb,
-                "ratio": statistics.median(ratios), "ratios": ratios}
+        res |= {"torch_s": statistics.median(tb), "torch_cpu_s": statistics.median(cb), "torch_samples_s": tb,
+                "torch_calls_per_sample": nb, "ratio": statistics.median(ratios), "ratios": ratios}
     return res
 
 
@@ -213,6 +220,7 @@ def machine_info() -> dict:
     info = {"platform": platform.platform(), "cpu": cpu, "logical_cpus": os.cpu_count(),
             "python": sys.version.split()[0], "numpy": np.__version__,
             "torch": torch.__version__ if torch else None,
+            "torch_parallel_info": torch.__config__.parallel_info() if torch else None,
             "env": {v: os.environ.get(v) for v in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
                                                    "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
     if hasattr(os, "getloadavg"):
