@@ -118,14 +118,20 @@ def test_page_renders_cleanly(browser, site, name, width):
         context.close()
 
 
-@pytest.mark.parametrize("name", [p for p in PAGES if "rnn-scrub" in (HTML / f"{p}.html").read_text()]
-                         if HTML.exists() else PAGES)
+EXPLORER_PAGES = [p for p in PAGES if (ROOT / "book" / f"{p}.ipynb").exists()
+                  and "interactive.scrubbable(" in (ROOT / "book" / f"{p}.ipynb").read_text()]
+
+
+def test_the_book_has_kernel_free_explorers():
+    assert len(EXPLORER_PAGES) >= 3, EXPLORER_PAGES
+
+
+@pytest.mark.parametrize("name", EXPLORER_PAGES)
 def test_every_kernel_free_control_changes_the_figure(browser, site, name):
     context, page, errors = open_page(browser, site, name, WIDTHS["desktop"])
     try:
         explorers = page.locator(".rnn-scrub")
-        if explorers.count() == 0:
-            pytest.skip(f"{name} has no kernel-free explorer")
+        assert explorers.count() > 0, f"{name} builds an explorer but the page shows none"
         for i in range(explorers.count()):
             explorer = explorers.nth(i)
             image = explorer.locator("img")
