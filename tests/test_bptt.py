@@ -246,3 +246,14 @@ def test_flat_grad_order():
     v = bptt.flat_grad(p)
     assert v.size == 6 + 9 + 6 + 3 + 2
     np.testing.assert_array_equal(v[:6], p.U.ravel())
+
+
+def test_clip_by_norm_keeps_the_container_type_of_gated_cells():
+    from recurrent import gates
+
+    rng = np.random.default_rng(0)
+    for p in (gates.init_lstm(2, 3, 2, rng=0), gates.init_gru(2, 3, 2, rng=0)):
+        _, grads, _ = gates.loss_and_grads(p, rng.normal(size=(4, 2, 2)), rng.integers(0, 2, (4, 2)))
+        clipped, norm = bptt.clip_by_norm(grads, bptt.global_norm(grads) / 2)
+        assert type(clipped) is type(grads)
+        assert bptt.global_norm(clipped) == pytest.approx(norm / 2)

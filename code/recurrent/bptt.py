@@ -15,6 +15,7 @@ gradient at the pre-activation z_t = U x_t + W h_{t-1} + b, the only quantity th
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -145,7 +146,8 @@ def clip_by_norm(grads: Params, max_norm: float):
     norm = global_norm(grads)
     if norm <= max_norm:
         return grads, norm
-    return Params(**{s: g * (max_norm / norm) for s, g in grads.items()}), norm
+    # dataclasses.replace keeps the container's type, so LSTM and GRU gradients clip too
+    return replace(grads, **{s: g * (max_norm / norm) for s, g in grads.items()}), norm
 
 
 def sgd(p: Params, grads: Params, lr: float) -> None:

@@ -43,7 +43,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import as_float_array, as_int_array, choice, positive_int, rng_from
-from .bptt import numerical_gradient, output_grad, relative_error
+from .bptt import _output_grad, numerical_gradient, output_grad, relative_error
 from .rnn import _cross_entropy, check_inputs, check_targets, cross_entropy, outputs
 
 VARIANTS = ("torch", "cho", "simple")
@@ -351,11 +351,11 @@ def _lstm_backward(p: LSTMParams, xs, fwd: Forward, d_os, d_hT, d_cT) -> Backwar
     d_hs = d_os @ p.V                                          # first V^T dL/do_t for every t at once
     dh_next, dc_next = d_hT.copy(), d_cT.copy()                # gradients arriving from step t + 1
     for t in reversed(range(len(xs))):
-        dh = np.add(d_hs[t], dh_next, out=d_hs[t])
-        dc = np.add(dc_next, np.multiply(dh, d_cs[t], out=d_cs[t]), out=d_cs[t])
+        dh = np.add(d_hs[t], dh_next, out=d_hs[t])                                  # dL/dh_t
+        dc = np.add(dc_next, np.multiply(dh, d_cs[t], out=d_cs[t]), out=d_cs[t])    # dL/dc_t
         da = np.multiply(dA[t], np.concatenate([dc, dc, dc, dh], axis=-1), out=dA[t])
-        np.matmul(da, p.W, out=dh_next)
-        np.multiply(dc, f[t], out=dc_next)
+        np.matmul(da, p.W, out=dh_next)                                            # W^T da
+        np.multiply(dc, f[t], out=dc_next)                                         # dc * f
     grads = LSTMParams(W=_rows(dA).T @ _rows(h_prev), **_dense_grads(xs, fwd.hs, dA, d_os))
     return Backward(grads, dh_next, dc_next, d_hs, d_cs)
 
@@ -403,9 +403,9 @@ def _gru_backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT) -> Backward:
         for t in reversed(range(len(xs))):
             dh = np.add(d_hs[t], dh_next, out=d_hs[t])
             da = np.multiply(dA[t], np.concatenate([dh, dh, dh], axis=-1), out=dA[t])
-            dm[t, :, :2 * d] = da[:, :2 * d]
-            np.multiply(r[t], da[:, 2 * d:], out=dm[t, :, 2 * d:])
-            np.add(dh * z[t], dm[t] @ p.W, out=dh_next)
+            dm[t, :, :2 * d] = da[:, :2 * d]                                        # da_r, da_z
+            np.multiply(r[t], da[:, 2 * d:], out=dm[t, :, 2 * d:])                  # r * da_n
+            np.add(dh * z[t], dm[t] @ p.W, out=dh_next)                             # dh z + W^T dm
         grads = GRUParams(W=_rows(dm).T @ _rows(h_prev), bh=_rows(dm[..., 2 * d:]).sum(0),
                           variant=p.variant, **_dense_grads(xs, fwd.hs, dA, d_os))
         return Backward(grads, dh_next, None, d_hs, None)
@@ -453,7 +453,7 @@ def loss_and_grads(p, xs, ys, h0=None, c0=None, mask=None):
     loss = _cross_entropy(fwd.os, ys, mask)
     if not math.isfinite(loss):
         raise FloatingPointError(f"the loss became {loss}; lower the learning rate or clip the gradient")
-    return loss, backward(p, xs, fwd, output_grad(fwd.os, ys, mask)).grads, fwd
+    return loss, backward(p, xs, fwd, _output_grad(fwd.os, ys, mask)).grads, fwd
 
 
 def gradient_check(p, xs, ys, h0=None, c0=None, mask=None, eps: float = 1e-5) -> dict:

@@ -30,6 +30,7 @@ from . import bptt, gates, rnn
 from ._checks import as_float_array, choice, positive_float, positive_int, rng_from
 
 CELLS = ("tanh", "irnn", "lstm", "gru")
+LABELS = {"tanh": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "gru": "GRU"}   # for figures
 BASELINE_MSE = 1.0 / 6.0          # Var(v_1 + v_2) for two independent U[0, 1] values
 N_INPUTS, N_OUTPUTS = 2, 1        # (value, marker) in, the sum out
 
@@ -175,6 +176,8 @@ def loss_and_grads(p, cell: str, xs, y):
     xs, y = _check_data(xs, y)
     fwd = forward(p, cell, xs)
     loss = float(np.mean((fwd.os[-1, :, 0] - y) ** 2))
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the loss {loss} is not finite")
     d_os = _last_step_grad(fwd, y)
     if cell == "tanh":
         grads, _ = bptt.backward(p, xs, fwd, d_os)
@@ -183,6 +186,23 @@ def loss_and_grads(p, cell: str, xs, y):
     else:
         grads = gates.backward(p, xs, fwd, d_os).grads
     return loss, grads
+
+
+def loss_function(cell: str, xs, y):
+    """The loss as a function of the parameters alone, for fixed data: returns ``L(p) -> float``."""
+    xs, y = _check_data(xs, y)
+
+    def L(p) -> float:
+        return mse(p, cell, xs, y)
+    return L
+
+
+def gradient_check(p, cell: str, xs, y, eps: float = 1e-5) -> dict:
+    """Relative error between ``loss_and_grads`` and central differences, for each parameter of p."""
+    _, grads = loss_and_grads(p, cell, xs, y)
+    L, q = loss_function(cell, xs, y), p.copy()
+    return {name: bptt.relative_error(g, bptt.numerical_gradient(L, q, name, eps))
+            for name, g in grads.items()}
 
 
 def clip_grads(grads, max_norm: float) -> float:
@@ -204,7 +224,7 @@ def train(p, cell: str, T: int, steps: int, batch: int = 64, lr: float = 1e-2, c
     Every step draws a fresh batch of ``batch`` sequences from ``rng`` (an int seed or a Generator),
     computes the loss and gradients, clips them to global norm ``clip`` and takes one Adam step with
     learning rate ``lr`` (``bptt.Adam``). Every ``log_every`` steps (0: never) a line reports the mean
-    training loss since the last line. A non-finite loss or gradient stops training with a
+    training loss over the last ``log_every`` steps. A non-finite loss or gradient stops training with a
     FloatingPointError. Returns arrays ``loss`` (steps,) and ``grad_norm`` (steps,), before clipping.
     """
     _check_model(p, cell)
@@ -215,14 +235,17 @@ def train(p, cell: str, T: int, steps: int, batch: int = 64, lr: float = 1e-2, c
     losses, norms = np.empty(steps), np.empty(steps)
     for i in range(steps):
         xs, y = adding_problem(T, batch, rng)
-        with np.errstate(over="ignore", invalid="ignore"):          # reported in words below instead
-            loss, grads = loss_and_grads(p, cell, xs, y)
-            norm = clip_grads(grads, clip)
-        if not (math.isfinite(loss) and math.isfinite(norm)):
-            what = f"loss {loss}" if not math.isfinite(loss) else f"gradient norm {norm}"
-            raise FloatingPointError(f"train ({cell}, T = {T}): the {what} at step {i + 1} is not finite; "
-                                     f"lower the learning rate (lr = {lr}) or the clipping threshold "
-                                     f"(clip = {clip})")
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):      # reported in words below instead
+                loss, grads = loss_and_grads(p, cell, xs, y)
+                norm = clip_grads(grads, clip)
+            if not math.isfinite(norm):
+                raise FloatingPointError(f"the gradient norm {norm} is not finite")
+        except (FloatingPointError, ValueError) as e:   # a container refuses a NaN/inf gradient: ValueError
+            if isinstance(e, ValueError) and "finite values" not in str(e):
+                raise
+            raise FloatingPointError(f"train ({cell}, T = {T}) at step {i + 1}: {e}; lower the learning "
+                                     f"rate (lr = {lr}) or the clipping threshold (clip = {clip})") from None
         update(p, grads)
         losses[i], norms[i] = loss, norm
         if log_every and ((i + 1) % log_every == 0 or i + 1 == steps):
@@ -251,14 +274,15 @@ def experiment(cell: str, T: int, d: int = 32, steps: int = 300, batch: int = 64
                log=print) -> dict:
     """Initialise ``cell`` with seed ``seed``, train it (``train``), and test it on fresh sequences.
 
-    Training batches come from seed ``seed + 1`` and the test set of ``test_size`` sequences from seed
-    ``seed + 2``, so every cell trained with the same seed sees the same data. Returns ``params``,
-    ``history`` (from ``train``), ``test_mse`` and ``baseline_mse``, the MSE of always predicting 1 on
-    the same test set.
+    The initial weights, the training batches and the test set of ``test_size`` sequences come from
+    three independent streams, ``numpy.random.default_rng([seed, i])`` for i = 0, 1, 2, so every cell
+    trained with the same seed sees the same data. Returns ``params``, ``history`` (from ``train``),
+    ``test_mse`` and ``baseline_mse``, the MSE of always predicting 1 on the same test set.
     """
     seed, test_size = positive_int("seed", seed, minimum=0), positive_int("test_size", test_size)
-    p = init_model(cell, d, rng=seed)
-    history = train(p, cell, T, steps, batch, lr, clip, rng=seed + 1, log_every=log_every, log=log)
-    xs, y = adding_problem(T, test_size, rng=seed + 2)
+    init_rng, train_rng, test_rng = (np.random.default_rng([seed, i]) for i in range(3))
+    p = init_model(cell, d, rng=init_rng)
+    history = train(p, cell, T, steps, batch, lr, clip, rng=train_rng, log_every=log_every, log=log)
+    xs, y = adding_problem(T, test_size, rng=test_rng)
     return {"cell": cell, "T": T, "params": p, "history": history, "test_mse": mse(p, cell, xs, y),
             "baseline_mse": float(np.mean((y - 1.0) ** 2))}

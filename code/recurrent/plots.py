@@ -366,3 +366,34 @@ def activations(z, functions: dict, title: str):
     left.legend(fontsize=8)
     right.legend(fontsize=8)
     return fig
+
+
+def semilogy_reference(x, ys: dict, reference: dict, title: str, xlabel: str, ylabel: str,
+                       styles: dict | None = None, ylim=None, ax=None):
+    """``semilogy`` with dashed horizontal reference lines (name -> value), such as a trivial baseline."""
+    fig = semilogy(x, ys, title=title, xlabel=xlabel, ylabel=ylabel, styles=styles, ylim=ylim, ax=ax)
+    ax = ax if ax is not None else fig.axes[0]
+    for i, (name, value) in enumerate(reference.items()):
+        ax.axhline(value, ls=("--", ":", "-.")[i % 3], lw=1, color=COLORS["grey"], label=name)
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def training_panels(steps, panels: dict, reference: dict, title: str, xlabel: str, ylabel: str,
+                    window: int = 10):
+    """Training curves on log-y panels side by side, one panel per setting, with reference lines.
+
+    ``panels`` maps a panel title to {label: loss per step}; each curve is drawn as its moving average
+    over ``window`` steps (plotted at the window's last step). The legend is in the last panel only.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels) + 0.8, 3.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    kernel = np.ones(window) / window
+    for i, (ax, (name, curves)) in enumerate(zip(axes, panels.items())):
+        smooth = {label: np.convolve(y, kernel, mode="valid") for label, y in curves.items()}
+        semilogy_reference(np.asarray(steps)[window - 1:], smooth, reference, title=name, xlabel=xlabel,
+                           ylabel=ylabel if i == 0 else "", ax=ax)
+        if i < len(axes) - 1:
+            ax.get_legend().remove()
+    fig.suptitle(title)
+    return fig

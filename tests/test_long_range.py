@@ -1,0 +1,255 @@
+"""Chapter 8 helpers: the adding problem, the IRNN's forward and backward, and the shared training loop."""
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from recurrent import bptt, gates, long_range, plots, rnn
+
+
+def perturbed_irnn(d=5, seed=1):
+    """An IRNN moved away from W = I, b = 0, so that every entry of the gradient is exercised."""
+    rng = np.random.default_rng(seed)
+    p = long_range.init_model("irnn", d, rng=seed)
+    p.W += rng.normal(0, 0.1, p.W.shape)
+    p.b[:] = rng.normal(0, 0.1, p.d)
+    return p
+
+
+# --- the adding problem -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("T, B", [(2, 1), (3, 5), (10, 64), (51, 7)])
+def test_adding_problem_layout(T, B):
+    xs, y = long_range.adding_problem(T, B, rng=3)
+    assert xs.shape == (T, B, 2) and y.shape == (B,)
+    values, markers = xs[..., 0], xs[..., 1]
+    assert values.min() >= 0.0 and values.max() < 1.0
+    assert set(np.unique(markers)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(markers[: T // 2].sum(axis=0), 1)     # one marker in the first half
+    np.testing.assert_array_equal(markers[T // 2:].sum(axis=0), 1)      # and one in the second half
+    np.testing.assert_allclose(y, (values * markers).sum(axis=0), rtol=0, atol=1e-15)
+
+
+def test_adding_problem_is_reproducible_and_seeds_differ():
+    a, ya = long_range.adding_problem(20, 8, rng=0)
+    b, yb = long_range.adding_problem(20, 8, rng=np.random.default_rng(0))
+    c, _ = long_range.adding_problem(20, 8, rng=1)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ya, yb)
+    assert not np.array_equal(a, c)
+
+
+def test_trivial_baselines():
+    """Predicting 1 scores Var(y) = 1/6; knowing only the recent (second-half) value scores 1/12."""
+    T = 10
+    xs, y = long_range.adding_problem(T, 200_000, rng=0)
+    assert np.mean((y - 1.0) ** 2) == pytest.approx(long_range.BASELINE_MSE, abs=2e-3)
+    recent = (xs[T // 2:, :, 0] * xs[T // 2:, :, 1]).sum(axis=0)
+    assert np.mean((y - recent - 0.5) ** 2) == pytest.approx(1 / 12, abs=1e-3)
+    marker_positions = np.argmax(xs[: T // 2, :, 1], axis=0)
+    assert set(np.unique(marker_positions)) == set(range(T // 2))      # every first-half position occurs
+
+
+# --- the IRNN: forward and backward -----------------------------------------------------------------
+
+def test_irnn_starts_at_the_identity():
+    p = long_range.init_model("irnn", 6, rng=0)
+    np.testing.assert_array_equal(p.W, np.eye(6))
+    np.testing.assert_array_equal(p.b, np.zeros(6))
+    assert (p.n, p.k) == (2, 1)
+
+
+def test_relu_forward_is_the_recurrence():
+    p = perturbed_irnn(d=4, seed=2)
+    xs, _ = long_range.adding_problem(5, 3, rng=0)
+    fwd = long_range.relu_forward(p, xs)
+    h = np.zeros((3, 4))
+    for t in range(5):
+        h = np.maximum(0.0, xs[t] @ p.U.T + h @ p.W.T + p.b)
+        np.testing.assert_allclose(fwd.hs[t], h, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(fwd.os, fwd.hs @ p.V.T + p.c, rtol=1e-14, atol=1e-14)
+    assert fwd.activation == "relu"
+    with pytest.raises(ValueError, match="activation 'tanh'"):
+        bptt.backward(p, xs, fwd, np.zeros_like(fwd.os))        # chapter 2's backward is tanh only
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_irnn_gradient_matches_central_differences(seed):
+    rng = np.random.default_rng(seed)
+    p = perturbed_irnn(d=5, seed=seed)
+    xs, y = long_range.adding_problem(7, 4, rng=rng)
+    hs = long_range.relu_forward(p, xs).hs
+    h_prev = np.concatenate([np.zeros((1, 4, 5)), hs[:-1]])
+    zs = xs @ p.U.T + h_prev @ p.W.T + p.b
+    assert np.abs(zs).min() > 1e-4                       # no pre-activation within eps of the kink at 0
+    errors = long_range.gradient_check(p, "irnn", xs, y)
+    assert set(errors) == {"U", "W", "V", "b", "c"}
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_irnn_gradient_at_the_identity_initialisation():
+    xs, y = long_range.adding_problem(8, 3, rng=5)
+    errors = long_range.gradient_check(long_range.init_model("irnn", 4, rng=5), "irnn", xs, y)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_elman_backward_with_tanh_is_chapter_2s_backward():
+    p = rnn.init_params(2, 6, 1, rng=0)
+    p.W *= 1.5
+    xs, y = long_range.adding_problem(9, 4, rng=1)
+    fwd = rnn.forward(p, xs)
+    d_os = np.random.default_rng(2).normal(size=fwd.os.shape)
+    grads, dh0, d_hs = long_range.elman_backward(p, xs, fwd, d_os)
+    ref, ref_dh0 = bptt.backward(p, xs, fwd, d_os)
+    for (name, g), (_, r) in zip(grads.items(), ref.items()):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14, err_msg=name)
+    np.testing.assert_allclose(dh0, ref_dh0, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(d_hs[-1], d_os[-1] @ p.V, rtol=1e-14)       # delta_T = V^T dL/do_T
+
+
+@pytest.mark.parametrize("cell", long_range.CELLS)
+def test_every_cell_gradient_matches_central_differences(cell):
+    xs, y = long_range.adding_problem(6, 3, rng=4)
+    errors = long_range.gradient_check(long_range.init_model(cell, 4, rng=4), cell, xs, y)
+    assert max(errors.values()) < 1e-7, errors
+
+
+@pytest.mark.parametrize("cell", long_range.CELLS)
+def test_hidden_gradient_norms(cell):
+    p = long_range.init_model(cell, 5, rng=0)
+    xs, y = long_range.adding_problem(8, 4, rng=0)
+    r = long_range.hidden_gradient_norms(p, cell, xs, y)
+    np.testing.assert_array_equal(r["t"], np.arange(1, 9))
+    fwd = long_range.forward(p, cell, xs)
+    d_last = 2 * (fwd.os[-1, :, 0] - y)[:, None] / 4 @ p.V                 # dL/dh_T = V^T dL/do_T
+    assert r["h"][-1] == pytest.approx(np.linalg.norm(d_last), rel=1e-12)
+    assert ("c" in r) == (cell == "lstm")
+    if cell == "tanh":                                                    # dL/dh_0 agrees with bptt
+        d_os = np.zeros_like(fwd.os)
+        d_os[-1, :, 0] = 2 * (fwd.os[-1, :, 0] - y) / 4
+        _, dh0 = bptt.backward(p, xs, fwd, d_os)
+        d_h1 = long_range.elman_backward(p, xs, fwd, d_os)[2][0]
+        np.testing.assert_allclose(dh0, (d_h1 * (1 - fwd.hs[0] ** 2)) @ p.W, rtol=1e-12)
+
+
+# --- clipping and training --------------------------------------------------------------------------
+
+def test_clip_grads_works_for_every_container():
+    for cell in long_range.CELLS:
+        p = long_range.init_model(cell, 4, rng=0)
+        xs, y = long_range.adding_problem(5, 3, rng=0)
+        _, grads = long_range.loss_and_grads(p, cell, xs, y)
+        before = bptt.global_norm(grads)
+        assert long_range.clip_grads(grads, before / 10) == pytest.approx(before)
+        assert bptt.global_norm(grads) == pytest.approx(before / 10)
+        assert long_range.clip_grads(grads, 1e9) == pytest.approx(before / 10)     # below: unchanged
+        assert bptt.global_norm(grads) == pytest.approx(before / 10)
+
+
+@pytest.mark.parametrize("cell, lr", [("tanh", 1e-2), ("irnn", 1e-2), ("gru", 2e-2)])
+def test_training_lowers_the_loss_on_short_sequences(cell, lr):
+    p = long_range.init_model(cell, 8, rng=0)
+    xs, y = long_range.adding_problem(4, 500, rng=9)
+    before = long_range.mse(p, cell, xs, y)
+    history = long_range.train(p, cell, T=4, steps=200, batch=32, lr=lr, clip=1.0, rng=0)
+    after = long_range.mse(p, cell, xs, y)
+    assert history["loss"].shape == history["grad_norm"].shape == (200,)
+    assert after < 0.5 * min(before, long_range.BASELINE_MSE)
+    assert history["loss"][-20:].mean() < history["loss"][:20].mean()
+
+
+def test_training_logs_progress():
+    lines = []
+    p = long_range.init_model("tanh", 4, rng=0)
+    long_range.train(p, "tanh", T=3, steps=25, batch=4, rng=0, log_every=10, log=lines.append)
+    assert len(lines) == 3 and "step   10/25" in lines[0] and "step   25/25" in lines[-1]
+    assert all("training MSE" in line for line in lines)
+
+
+def test_a_non_finite_loss_stops_training():
+    p = long_range.init_model("tanh", 4, rng=0)
+    p.V[...] = 1e200                                  # o_T^2 overflows to inf
+    message = r"train \(tanh, T = 5\) at step 1: the loss inf is not finite; lower the learning rate"
+    with pytest.raises(FloatingPointError, match=message):
+        long_range.train(p, "tanh", T=5, steps=3, rng=0)
+    q = long_range.init_model("irnn", 4, rng=0)
+    q.W[...] = 1e3 * np.eye(4)                        # h_t grows like 1000^t: overflow by t = 110
+    with pytest.raises(FloatingPointError, match="irnn, T = 120"):
+        long_range.train(q, "irnn", T=120, steps=3, rng=0)
+
+
+def test_a_short_run_is_deterministic_given_the_seed():
+    runs = [long_range.experiment("lstm", 6, d=4, steps=15, batch=8, seed=s, test_size=50) for s in (3, 3, 4)]
+    np.testing.assert_array_equal(runs[0]["history"]["loss"], runs[1]["history"]["loss"])
+    for (name, a), (_, b) in zip(runs[0]["params"].items(), runs[1]["params"].items()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert runs[0]["test_mse"] == runs[1]["test_mse"]
+    assert runs[0]["baseline_mse"] == runs[1]["baseline_mse"]
+    assert not np.array_equal(runs[0]["history"]["loss"], runs[2]["history"]["loss"])
+
+
+def test_adam_updates_gate_containers_in_place():
+    p = long_range.init_model("gru", 3, rng=0)
+    before = p.copy()
+    long_range.train(p, "gru", T=4, steps=2, batch=4, rng=0)
+    assert isinstance(p, gates.GRUParams)
+    assert all(not np.array_equal(a, b) for (_, a), (_, b) in zip(p.items(), before.items()))
+
+
+# --- bad inputs -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: long_range.adding_problem(1, 4), r"T: expected an integer >= 2, got 1"),
+    (lambda: long_range.adding_problem(10, 0), r"B: expected an integer >= 1, got 0"),
+    (lambda: long_range.adding_problem(10, 2.5), r"B: expected an integer >= 1, got 2.5"),
+    (lambda: long_range.adding_problem(10, 4, rng="seed"), r"rng: expected an int seed"),
+    (lambda: long_range.init_model("elman", 4), r"cell: expected one of \['gru', 'irnn', 'lstm', 'tanh'\]"),
+    (lambda: long_range.init_model("lstm", 0), r"d: expected an integer >= 1, got 0"),
+    (lambda: long_range.predict(long_range.init_model("tanh", 3), "lstm", np.zeros((4, 2, 2))),
+     r"p: expected LSTMParams for cell 'lstm', got Params"),
+    (lambda: long_range.predict(rnn.init_params(3, 4, 1), "tanh", np.zeros((4, 2, 3))),
+     r"p: expected n = 2 inputs and k = 1 output .* got n = 3, k = 1"),
+    (lambda: long_range.mse(long_range.init_model("gru", 3), "gru", np.zeros((4, 2, 3)), np.zeros(2)),
+     r"xs: expected shape \(T, B, 2\) with T, B >= 1, got \(4, 2, 3\)"),
+    (lambda: long_range.mse(long_range.init_model("gru", 3), "gru", np.zeros((4, 2)), np.zeros(2)),
+     r"xs: expected a 3-d array \(T, B, 2\), got shape \(4, 2\)"),
+    (lambda: long_range.mse(long_range.init_model("gru", 3), "gru", np.zeros((4, 2, 2)), np.zeros(3)),
+     r"y: expected shape \(B,\) = \(2\), got \(3,\)"),
+    (lambda: long_range.train(long_range.init_model("tanh", 3), "tanh", T=5, steps=0),
+     r"steps: expected an integer >= 1, got 0"),
+    (lambda: long_range.train(long_range.init_model("tanh", 3), "tanh", T=1, steps=5),
+     r"T: expected an integer >= 2, got 1"),
+    (lambda: long_range.train(long_range.init_model("tanh", 3), "tanh", T=5, steps=5, lr=-1.0),
+     r"lr: expected a number > 0, got -1.0"),
+    (lambda: long_range.train(long_range.init_model("tanh", 3), "tanh", T=5, steps=5, clip=0.0),
+     r"clip: expected a number > 0, got 0.0"),
+    (lambda: long_range.train(long_range.init_model("tanh", 3), "tanh", T=5, steps=5, log_every=-1),
+     r"log_every: expected an integer >= 0, got -1"),
+    (lambda: long_range.clip_grads(long_range.init_model("tanh", 3), float("nan")),
+     r"max_norm: expected a finite number, got nan"),
+    (lambda: long_range.experiment("tanh", 5, steps=2, seed=-1), r"seed: expected an integer >= 0, got -1"),
+])
+def test_bad_inputs_raise_value_errors_that_say_what_was_expected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+def test_training_panels_and_semilogy_reference():
+    plots.use_style()
+    steps = np.arange(1, 51)
+    curves = {"a": np.linspace(1, 0.01, 50), "b": np.full(50, 0.2)}
+    fig = plots.training_panels(steps, {"T = 10": curves, "T = 20": curves}, {"baseline 1/6": 1 / 6},
+                                title="losses", xlabel="step", ylabel="MSE", window=5)
+    assert len(fig.axes) == 2 and fig.axes[0].get_ylabel() == "MSE"
+    for ax in fig.axes:
+        assert ax.get_yscale() == "log" and ax.get_xlabel() == "step" and ax.get_title()
+        assert len(ax.lines) == 3 and len(ax.lines[0].get_xdata()) == 46           # 50 - 5 + 1 points
+    assert fig.axes[0].get_legend() is None and fig.axes[1].get_legend() is not None
+    fig2 = plots.semilogy_reference([10, 20, 40], {"lstm": [1e-3, 2e-3, 3e-3]},
+                                    {"predict 1": 1 / 6, "recent value only": 1 / 12},
+                                    title="test", xlabel="T", ylabel="MSE", styles={"lstm": "o-"})
+    ax = fig2.axes[0]
+    assert ax.get_yscale() == "log" and len(ax.lines) == 3
+    assert ax.lines[1].get_ydata()[0] == pytest.approx(1 / 6)
+    plt.close("all")
