@@ -37,14 +37,14 @@ cell states are always ``c0``, ``cs``, ``d_cs``; the field ``p.c`` is the output
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from ._checks import as_float_array, as_int_array, choice, positive_int, rng_from
 from .bptt import _output_grad, numerical_gradient, output_grad, relative_error
-from .rnn import _cross_entropy, check_inputs, check_targets, cross_entropy, outputs
+from .rnn import Symbols, _cross_entropy, check_inputs, check_targets, cross_entropy, outputs
 
 VARIANTS = ("torch", "cho", "simple")
 LSTM_BLOCKS = ("i", "f", "g", "o")
@@ -62,34 +62,8 @@ def sigmoid(z, out=None):
     return s
 
 
-class _Cell:
-    """What both parameter containers share: sizes, ``items``, ``copy``, ``astype``."""
-
-    @property
-    def n(self) -> int:
-        """Input size."""
-        return self.U.shape[1]
-
-    @property
-    def d(self) -> int:
-        """Hidden size."""
-        return self.W.shape[1]
-
-    @property
-    def k(self) -> int:
-        """Output size."""
-        return self.V.shape[0]
-
-    def items(self):
-        """(symbol, array) pairs of the parameters this cell has, in field order."""
-        return [(f.name, getattr(self, f.name)) for f in fields(self)
-                if isinstance(getattr(self, f.name), np.ndarray)]
-
-    def copy(self):
-        return replace(self, **{name: a.copy() for name, a in self.items()})
-
-    def astype(self, dtype):
-        return replace(self, **{name: a.astype(dtype) for name, a in self.items()})
+class _Cell(Symbols):
+    """The gated cells' containers: the shared ``Symbols`` plus a check of stacked blocks."""
 
     def _check(self, G: int) -> None:
         """Validate U: (G d, n), W: (G d, d), b: (G d,), V: (k, d), c: (k,) for G stacked blocks."""

@@ -13,7 +13,7 @@ steps in one matrix product; only ``W h_{t-1}`` needs the loop over t.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -23,8 +23,39 @@ from ._checks import as_float_array, as_int_array, choice, positive_int, rng_fro
 SYMBOLS = ("U", "W", "V", "b", "c")
 
 
+class Symbols:
+    """What every parameter container shares (the RNN's here, the LSTM's and GRU's in gates.py):
+    the sizes n, d, k read off U, W, V, and ``items``, ``copy``, ``astype`` over its arrays."""
+
+    @property
+    def n(self) -> int:
+        """Input size."""
+        return self.U.shape[1]
+
+    @property
+    def d(self) -> int:
+        """Hidden size."""
+        return self.W.shape[1]
+
+    @property
+    def k(self) -> int:
+        """Output size."""
+        return self.V.shape[0]
+
+    def items(self):
+        """(symbol, array) pairs of the parameters, in field order (absent optional ones skipped)."""
+        return [(f.name, getattr(self, f.name)) for f in fields(self)
+                if isinstance(getattr(self, f.name), np.ndarray)]
+
+    def copy(self):
+        return replace(self, **{name: a.copy() for name, a in self.items()})
+
+    def astype(self, dtype):
+        return replace(self, **{name: a.astype(dtype) for name, a in self.items()})
+
+
 @dataclass
-class Params:
+class Params(Symbols):
     """The five parameters of the RNN, named by their symbols; shared by every time step.
 
     U: (d, n), W: (d, d), V: (k, d), b: (d,), c: (k,). Shapes are checked on creation.
@@ -46,31 +77,6 @@ class Params:
             raise ValueError(f"V: expected shape (k, d) with d={d} (from U), got {V.shape}")
         c = as_float_array("c", self.c, shape=(V.shape[0],), dims="(k,)")
         self.U, self.W, self.V, self.b, self.c = U, W, V, b, c
-
-    @property
-    def n(self) -> int:
-        """Input size."""
-        return self.U.shape[1]
-
-    @property
-    def d(self) -> int:
-        """Hidden size."""
-        return self.U.shape[0]
-
-    @property
-    def k(self) -> int:
-        """Output size."""
-        return self.V.shape[0]
-
-    def items(self):
-        """(symbol, array) pairs in the order U, W, V, b, c."""
-        return [(f.name, getattr(self, f.name)) for f in fields(self)]
-
-    def copy(self) -> Params:
-        return Params(**{name: a.copy() for name, a in self.items()})
-
-    def astype(self, dtype) -> Params:
-        return Params(**{name: a.astype(dtype) for name, a in self.items()})
 
 
 def init_params(n: int, d: int, k: int, rng=0, dtype=np.float64) -> Params:
