@@ -7,6 +7,7 @@
                              headless Chromium (installed from Debian's packages if missing)
     python3 dev.py execute   re-execute every notebook in place, top to bottom in a fresh kernel
     python3 dev.py lab       open the notebooks in JupyterLab
+    python3 dev.py links     rewrite README.md's Binder badge from the repository URL in book/_config.yml
 
 Each command first makes sure that .venv/ exists and holds exactly requirements.txt (which also
 installs the helper package `recurrent` from code/); it reinstalls only when requirements.txt or
@@ -27,7 +28,6 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".requirements.sha256"
-LAB = ["jupyterlab==4.6.6"]
 
 
 def say(msg: str) -> None:
@@ -62,21 +62,30 @@ def ensure_browser() -> None:
     Installs what is missing when it can (apt-get needs root). If it cannot, the browser tests skip
     with a message, except under CI (CI=true), where they fail.
     """
-    if not shutil.which("chromium"):
+    missing = [] if shutil.which("chromium") else ["chromium", "fonts-dejavu-core", "fonts-liberation"]
+    if not has_chinese_font():      # the pages give Chinese terms; without a font they show as boxes
+        missing.append("fonts-wqy-microhei")
+    if missing:
         if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-            say("installing Chromium from Debian's packages (about a minute)")
+            say(f"installing {' '.join(missing)} from Debian's packages (about a minute)")
             env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
             run(["apt-get", "update", "-qq"], env=env)
-            run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-dejavu-core", "fonts-liberation"],
-                env=env)
+            run(["apt-get", "install", "-y", "-qq", *missing], env=env)
         else:
-            say("Chromium is not installed and cannot be installed here: browser tests will skip")
+            say(f"cannot install {' '.join(missing)} here (needs root and apt-get): browser tests will skip")
     assets = ROOT / "tests" / "browser"
     if not (assets / "node_modules" / "mathjax").exists():
         if shutil.which("npm"):
             run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=assets)
         else:
             say("npm is not installed: browser tests will skip (they need MathJax from npm)")
+
+
+def has_chinese_font() -> bool:
+    if not shutil.which("fc-list"):
+        return False
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    return bool(found.stdout.strip())
 
 
 def build_book() -> int:
@@ -89,7 +98,7 @@ def main(argv: list[str]) -> int:
     # two cores are shared (measured: 0.1 ms against 2.5 ms for one gradient product under load).
     # Notebook kernels, nbval and the book build inherit this from here.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    if command not in {"book", "test", "execute", "lab"}:
+    if command not in {"book", "test", "execute", "lab", "links"}:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2
     ensure_env()
@@ -103,8 +112,8 @@ def main(argv: list[str]) -> int:
         return run([PY, "-m", "pytest", *argv[1:]])
     if command == "execute":
         return run([PY, "scripts/execute_notebooks.py", *argv[1:]])
-    if run([PY, "-m", "pip", "install", "-q", *LAB]):
-        return 1
+    if command == "links":
+        return run([PY, "scripts/binder_links.py"])
     return run([BIN / "jupyter", "lab", "book"])
 
 

@@ -11,6 +11,8 @@ Without Chromium these tests skip with a message, except under CI (CI=true), whe
 """
 import functools
 import http.server
+import importlib.util
+import json
 import os
 import re
 import shutil
@@ -37,6 +39,9 @@ def _unavailable() -> str | None:
         return "Chromium is not installed (python3 dev.py test installs it from Debian's packages)"
     if not (MATHJAX / "tex-mml-chtml.js").exists():
         return "MathJax is not installed for the tests (cd tests/browser && npm ci)"
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    if not fonts.strip():
+        return "no font with Chinese glyphs: the Chinese terms would show as boxes (fonts-wqy-microhei)"
     return None
 
 
@@ -151,6 +156,41 @@ def test_every_kernel_free_control_changes_the_figure(browser, site, name):
             explorer.scroll_into_view_if_needed()
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"{name}-explorer-{i}.png"))
+        assert errors == []
+    finally:
+        context.close()
+
+
+NOTEBOOK_PAGES = [p for p in PAGES if (ROOT / "book" / f"{p}.ipynb").exists()]
+
+
+def _binder_links():
+    spec = importlib.util.spec_from_file_location("binder_links", ROOT / "scripts" / "binder_links.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
+def test_notebook_page_offers_binder_and_its_executed_notebook(browser, site, name):
+    context, page, errors = open_page(browser, site, name, WIDTHS["phone"])
+    try:
+        launch = page.locator(".dropdown-launch-buttons")
+        launch.locator("button.dropdown-toggle").click()
+        binder = launch.locator('a[href*="/v2/gh/"]')
+        assert binder.is_visible(), "the launch menu did not open"
+        assert binder.get_attribute("href") == _binder_links().launch_url(f"{name}.ipynb")
+
+        download = page.locator(".dropdown-download-buttons")
+        download.locator("button.dropdown-toggle").click()
+        link = download.locator(f'a[href$="_sources/{name}.ipynb"]')
+        assert link.is_visible(), "no visible download link for the page's .ipynb"
+        served = page.request.get(f"{site}/_sources/{name}.ipynb")
+        assert served.ok
+        stored = json.loads((ROOT / "book" / f"{name}.ipynb").read_text())
+        got = served.json()
+        assert [c.get("outputs") for c in got["cells"]] == [c.get("outputs") for c in stored["cells"]]
+        assert any(c.get("outputs") for c in got["cells"]), "the downloaded notebook has no outputs"
         assert errors == []
     finally:
         context.close()

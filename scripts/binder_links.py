@@ -1,0 +1,63 @@
+"""Derive the Binder links from the one setting that names the repository (book/_config.yml).
+
+    python3 dev.py links     rewrite README.md's Binder badge from book/_config.yml
+
+Jupyter Book derives each notebook page's launch button from the same `repository:` and
+`launch_buttons:` settings; tests/test_binder.py checks that the badge, the buttons and the setting
+agree, so changing the repository means editing one line and running the command above.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "book" / "_config.yml"
+README = ROOT / "README.md"
+FIRST_CHAPTER = "rnn_equations.ipynb"
+BADGE = re.compile(r"^\[!\[Launch on Binder\]\(.*$", re.M)
+
+
+def settings(config: Path = CONFIG) -> dict:
+    """The repository's owner, name, branch and book folder, and the BinderHub address."""
+    data = yaml.safe_load(config.read_text())
+    repo, launch = data.get("repository", {}), data.get("launch_buttons", {})
+    match = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+?)/?", repo.get("url", ""))
+    if not match:
+        raise ValueError(f"repository.url in {config} must be https://github.com/<owner>/<name>, "
+                         f"got {repo.get('url')!r}")
+    return {"owner": match[1], "name": match[2], "branch": repo.get("branch", "main"),
+            "book": repo.get("path_to_book", "book").strip("/"),
+            "hub": launch.get("binderhub_url", "https://mybinder.org").rstrip("/"),
+            "interface": launch.get("notebook_interface", "jupyterlab")}
+
+
+def launch_url(notebook: str, s: dict | None = None) -> str:
+    """The Binder address that opens book/<notebook> (the form Jupyter Book's buttons use)."""
+    s = s or settings()
+    ui = "lab/tree" if s["interface"] == "jupyterlab" else "tree"
+    return (f"{s['hub']}/v2/gh/{s['owner']}/{s['name']}/{s['branch']}"
+            f"?urlpath={ui}/{s['book']}/{notebook}")
+
+
+def badge(s: dict | None = None) -> str:
+    s = s or settings()
+    return f"[![Launch on Binder]({s['hub']}/badge_logo.svg)]({launch_url(FIRST_CHAPTER, s)})"
+
+
+def main() -> int:
+    text = README.read_text()
+    if not BADGE.search(text):
+        sys.exit("README.md has no line starting with '[![Launch on Binder]' to rewrite")
+    new = BADGE.sub(badge(), text, count=1)
+    if new != text:
+        README.write_text(new)
+    print(badge())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
