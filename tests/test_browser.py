@@ -140,6 +140,8 @@ def test_every_kernel_free_control_changes_the_figure(browser, site, name):
         for i in range(explorers.count()):
             explorer = explorers.nth(i)
             image = explorer.locator("img")
+            assert explorer.locator(":disabled").count() == 0, "controls disabled: script not run"
+            assert explorer.locator(".rnn-scrub-note").count() == 0
             for slider in explorer.locator('input[type="range"]').all():
                 before = image.get_attribute("src")
                 slider.focus()

@@ -51,6 +51,16 @@ def test_live_view_redraws_when_a_control_moves():
     np.testing.assert_allclose(view.figure.axes[0].lines[0].get_ydata(), 3.0 * np.linspace(0, 1, 5) ** 2)
 
 
+def test_live_view_displays_the_widget_with_a_text_that_says_how_to_get_it(monkeypatch):
+    view = interactive.live(toy_compute, toy_draw, TOY)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    view._ipython_display_()
+    (bundle, raw), = shown
+    assert raw and bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
+    assert bundle["text/plain"] == "[live explorer with controls: a, kind; run this cell to show them]"
+
+
 def test_live_sliders_only_offer_the_listed_values():
     view = interactive.live(toy_compute, toy_draw, TOY)
     slider = view.controls["a"]
@@ -69,6 +79,15 @@ def test_scrubbable_has_a_frame_per_distinct_picture_and_switches_frames():
     assert page.count('type="range"') == 1 and page.count("<option") == 2
     assert scrub.uid in page and page.startswith('<div class="rnn-scrub"')
     assert scrub.uid == interactive.scrubbable(toy_compute, toy_draw, TOY).uid     # deterministic
+
+
+def test_scrubbable_controls_are_disabled_until_its_script_runs():
+    # Where scripts are stripped (an untrusted notebook in JupyterLab), a control that moved without
+    # changing the figure would be dead; disabled controls and a note say what to do instead.
+    page = interactive.scrubbable(toy_compute, toy_draw, TOY)._repr_html_()
+    assert page.count(" disabled>") == len(TOY) == 2
+    assert 'class="rnn-scrub-note"' in page
+    assert "el.disabled = false" in page and "note.remove()" in page
 
 
 def test_scrubbable_stores_identical_frames_once():

@@ -107,7 +107,12 @@ class LiveView:
     def _ipython_display_(self):
         from IPython.display import display
 
-        display(self.widget)
+        # A saved notebook keeps no widget state, so a front end that opens it before the cell runs
+        # shows the text instead of the widget: make that text say what to do.
+        bundle = self.widget._repr_mimebundle_()
+        labels = ", ".join(w.description for w in self.controls.values())
+        bundle["text/plain"] = f"[live explorer with controls: {labels}; run this cell to show them]"
+        display(bundle, raw=True)
 
 
 def live(compute, draw, controls) -> LiveView:
@@ -155,12 +160,13 @@ class Scrubbable:
             if c.numeric:
                 parts.append(
                     f'<label>{html.escape(c.label)} <input type="range" min="0" max="{len(c.values) - 1}" '
-                    f'step="1" value="{start}" data-i="{i}" aria-label="{html.escape(c.label)}">'
+                    f'step="1" value="{start}" data-i="{i}" aria-label="{html.escape(c.label)}" disabled>'
                     f' <output>{html.escape(c.text(c.default))}</output></label>')
             else:
                 options = "".join(f'<option value="{j}"{" selected" if j == start else ""}>'
                                   f"{html.escape(c.text(v))}</option>" for j, v in enumerate(c.values))
-                parts.append(f'<label>{html.escape(c.label)} <select data-i="{i}">{options}</select></label>')
+                parts.append(f'<label>{html.escape(c.label)} <select data-i="{i}" disabled>{options}</select>'
+                             '</label>')
         labels = [[c.text(v) for v in c.values] for c in self.controls]
         data = {"frames": [base64.b64encode(f).decode() for f in self.frames], "keys": dict(self.keys),
                 "labels": labels}
@@ -172,6 +178,7 @@ class Scrubbable:
             f'margin-bottom:0.4em">{"".join(parts)}</div>'
             f'<img style="max-width:100%;height:auto" alt="interactive figure; move the controls above" '
             f'src="data:image/png;base64,{first}">'
+            f'<p class="rnn-scrub-note" style="font-size:smaller">{_NOTE}</p>'
             f'<script type="application/json">{json.dumps(data)}</script>'
             f"<script>{_SCRIPT.replace('UID', self.uid)}</script></div>")
 
@@ -181,8 +188,15 @@ def scrubbable(compute, draw, controls, **kwargs) -> Scrubbable:
     return Scrubbable(compute, draw, controls, **kwargs)
 
 
+# The controls start disabled and this note is shown; the script enables them and removes the note. Where
+# scripts do not run (a notebook JupyterLab does not trust yet strips them), the reader sees greyed-out
+# controls and the note, never a control that moves without effect.
+_NOTE = ("The controls above need JavaScript: in Jupyter, run this cell (or trust the notebook) to "
+         "enable them; the live sliders are in the cell before.")
+
 _SCRIPT = """(function () {
-  var root = document.getElementById("UID");
+  var here = document.currentScript;
+  var root = (here && here.closest(".rnn-scrub")) || document.getElementById("UID");
   var data = JSON.parse(root.querySelector('script[type="application/json"]').textContent);
   var inputs = root.querySelectorAll("[data-i]"), img = root.querySelector("img");
   function show() {
@@ -194,7 +208,13 @@ _SCRIPT = """(function () {
     });
     img.src = "data:image/png;base64," + data.frames[data.keys[key.join("_")]];
   }
-  inputs.forEach(function (el) { el.addEventListener("input", show); el.addEventListener("change", show); });
+  inputs.forEach(function (el) {
+    el.disabled = false;
+    el.addEventListener("input", show);
+    el.addEventListener("change", show);
+  });
+  var note = root.querySelector(".rnn-scrub-note");
+  if (note) { note.remove(); }
 })();"""
 
 
