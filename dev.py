@@ -3,8 +3,9 @@
 
     python3 dev.py book      build the HTML book into book/_build/html (executes the notebooks)
     python3 dev.py test      every test: unit and property tests, nbval (strict) on every notebook,
-                             the book build with warnings as errors, and the built book in
-                             headless Chromium (installed from Debian's packages if missing)
+                             the book build with warnings as errors, the built book in headless
+                             Chromium (installed from Debian's packages if missing), and the
+                             notebooks in JupyterLab 4 and Notebook 7 in the same browser
     python3 dev.py execute   re-execute every notebook in place, top to bottom in a fresh kernel
     python3 dev.py lab       open the notebooks in JupyterLab
     python3 dev.py links     rewrite README.md's Binder badge from the repository URL in book/_config.yml

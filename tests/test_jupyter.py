@@ -4,6 +4,7 @@ nbval checks what the kernel computes; these tests check what a reader of the fr
 JupyterLab server (and a Notebook 7 server) from requirements.txt serves a copy of book/, headless
 Chromium opens each notebook, and the tests check:
 
+- the markdown renders as MyST (jupyterlab-myst): exercises, equations, roles, no raw directives;
 - before anything runs (the notebook is not trusted yet, so JupyterLab strips its scripts), the
   kernel-free explorers show disabled controls and a note, never a control that moves for nothing;
 - Run All executes every code cell in order without an error output;
@@ -229,9 +230,25 @@ def check_explorers_respond(page, panel):
             changed(page, scrub, before, timeout=5_000)
 
 
+def check_myst_rendered(page, panel, name):
+    """jupyterlab-myst (pinned in requirements.txt) renders the book's MyST: no raw directives or roles."""
+    source = (ROOT / "book" / f"{name}.ipynb").read_text()
+    text = page.evaluate("(panel) => [...panel.querySelectorAll('.jp-MarkdownCell')]"
+                         ".map(c => c.innerText).join('\\n')", panel.element_handle())
+    assert text.strip(), "no markdown rendered"
+    raw = [m for m in (":label:", ":class:", "```{", "{term}`", "{cite}`", "{eq}`", "{numref}`") if m in text]
+    assert raw == [], f"MyST shown as raw text: {raw}"
+    # sphinx-exercise's directives; jupyterlab-myst draws each as a box (the gated solution-start and
+    # solution-end as two, around the code cells between them)
+    directives = ("exercise", "solution", "solution-start", "solution-end")
+    boxes = sum(source.count(f"```{{{d}}}") for d in directives)
+    assert panel.locator(".myst-exercise").count() == boxes
+
+
 def check_notebook(browser, url, name, shot):
     page, panel, errors = open_notebook(browser, url)
     try:
+        check_myst_rendered(page, panel, name)
         if name in EXPLORERS:
             check_fresh_explorers(page, panel)
         result = run_all(page)
@@ -264,3 +281,4 @@ def test_the_front_ends_are_the_pinned_major_versions():
 
     assert version("jupyterlab").startswith("4.") and version("notebook").startswith("7.")
     assert version("ipywidgets").startswith("8.") and version("jupyterlab_widgets").startswith("3.")
+    assert version("jupyterlab_myst").startswith("2.")
