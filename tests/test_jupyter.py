@@ -79,6 +79,7 @@ def serve(home: Path, app: str):
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyter"), app, "--no-browser", "--ip=127.0.0.1",
          f"--port={port}", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
+         "--ServerApp.disable_check_xsrf=True",
          "--expose-app-in-browser", f"--ServerApp.root_dir={home}"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -255,6 +256,16 @@ def check_notebook(browser, url, name, shot):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / shot))
         page.close()
+        shut_down_kernels(url.split("/lab/")[0].split("/notebooks/")[0])
+
+
+def shut_down_kernels(base: str) -> None:
+    """Closing a tab leaves its kernel running; stop them so that one notebook's kernel is up at a time."""
+    with urllib.request.urlopen(f"{base}/api/sessions", timeout=10) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        request = urllib.request.Request(f"{base}/api/sessions/{session['id']}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
