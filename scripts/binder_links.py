@@ -19,6 +19,7 @@ CONFIG = ROOT / "book" / "_config.yml"
 README = ROOT / "README.md"
 FIRST_CHAPTER = "rnn_equations.ipynb"
 BADGE = re.compile(r"^\[!\[Launch on Binder\]\(.*$", re.M)
+UI = {"classic": "tree", "jupyterlab": "lab/tree"}     # sphinx-book-theme's prefixes (default classic)
 
 
 def settings(config: Path = CONFIG) -> dict:
@@ -32,15 +33,21 @@ def settings(config: Path = CONFIG) -> dict:
     return {"owner": match[1], "name": match[2], "branch": repo.get("branch", "main"),
             "book": repo.get("path_to_book", "book").strip("/"),
             "hub": launch.get("binderhub_url", "https://mybinder.org").rstrip("/"),
-            "interface": launch.get("notebook_interface", "jupyterlab")}
+            "ui": _ui(launch.get("notebook_interface", "classic"), config)}
+
+
+def _ui(interface: str, config: Path) -> str:
+    if interface not in UI:
+        raise ValueError(f"launch_buttons.notebook_interface in {config} must be one of {sorted(UI)}, "
+                         f"got {interface!r}")
+    return UI[interface]
 
 
 def launch_url(notebook: str, s: dict | None = None) -> str:
     """The Binder address that opens book/<notebook> (the form Jupyter Book's buttons use)."""
     s = s or settings()
-    ui = "lab/tree" if s["interface"] == "jupyterlab" else "tree"
     return (f"{s['hub']}/v2/gh/{s['owner']}/{s['name']}/{s['branch']}"
-            f"?urlpath={ui}/{s['book']}/{notebook}")
+            f"?urlpath={s['ui']}/{s['book']}/{notebook}")
 
 
 def badge(s: dict | None = None) -> str:

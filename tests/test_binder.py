@@ -4,18 +4,15 @@ repo2docker is asked to generate, not build, the Dockerfile Binder would use (`-
 needs no Docker); the tests read that Dockerfile. The launch buttons on the book's pages are checked
 in test_browser.py, against the same setting.
 """
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import binder_links
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("binder_links", ROOT / "scripts" / "binder_links.py")
-binder_links = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(binder_links)
 
 
 def test_readme_badge_is_derived_from_the_repository_setting():
@@ -28,9 +25,21 @@ def test_launch_url_follows_each_setting(tmp_path):
     config.write_text("repository:\n  url: https://github.com/someone/rnn-book/\n  branch: dev\n"
                       "  path_to_book: docs/book\nlaunch_buttons:\n  binderhub_url: https://hub.example/\n")
     s = binder_links.settings(config)
+    # without notebook_interface, Jupyter Book's theme opens the classic interface
     assert binder_links.launch_url("gru.ipynb", s) == \
-        "https://hub.example/v2/gh/someone/rnn-book/dev?urlpath=lab/tree/docs/book/gru.ipynb"
+        "https://hub.example/v2/gh/someone/rnn-book/dev?urlpath=tree/docs/book/gru.ipynb"
     assert binder_links.badge(s).startswith("[![Launch on Binder](https://hub.example/badge_logo.svg)](")
+    config.write_text(config.read_text() + "  notebook_interface: jupyterlab\n")
+    assert binder_links.launch_url("gru.ipynb", binder_links.settings(config)).endswith(
+        "?urlpath=lab/tree/docs/book/gru.ipynb")
+
+
+def test_an_interface_the_theme_does_not_know_is_refused(tmp_path):
+    config = tmp_path / "_config.yml"
+    config.write_text("repository:\n  url: https://github.com/a/b\n"
+                      "launch_buttons:\n  notebook_interface: lab\n")
+    with pytest.raises(ValueError, match=r"one of \['classic', 'jupyterlab'\], got 'lab'"):
+        binder_links.settings(config)
 
 
 @pytest.mark.parametrize("url", ["", "https://gitlab.com/a/b", "github.com/a/b", "https://github.com/a"])

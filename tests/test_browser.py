@@ -11,38 +11,23 @@ Without Chromium these tests skip with a message, except under CI (CI=true), whe
 """
 import functools
 import http.server
-import importlib.util
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import binder_links
 import pytest
+
+from conftest import SHOTS, require_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "book" / "_build" / "html"
 MATHJAX = ROOT / "tests" / "browser" / "node_modules" / "mathjax" / "es5"
-SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = ["intro"] + re.findall(r"file:\s*(\S+)", (ROOT / "book" / "_toc.yml").read_text())
 WIDTHS = {"phone": 390, "desktop": 1280}
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-
-def _unavailable() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return "Chromium is not installed (python3 dev.py test installs it from Debian's packages)"
-    if not (MATHJAX / "tex-mml-chtml.js").exists():
-        return "MathJax is not installed for the tests (cd tests/browser && npm ci)"
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
-    if not fonts.strip():
-        return "no font with Chinese glyphs: the Chinese terms would show as boxes (fonts-wqy-microhei)"
-    return None
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -52,11 +37,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    reason = _unavailable()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests must run under CI: {reason}")
-        pytest.skip(reason)
+    if not (MATHJAX / "tex-mml-chtml.js").exists():
+        require_browser("MathJax is not installed for the tests (cd tests/browser && npm ci)")
     if not (HTML / "intro.html").exists():
         jupyter_book = Path(sys.executable).parent / "jupyter-book"
         subprocess.run([str(jupyter_book), "build", "book"], cwd=ROOT, check=True, capture_output=True)
@@ -64,16 +46,6 @@ def site():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _offline(route):
@@ -166,13 +138,6 @@ def test_every_kernel_free_control_changes_the_figure(browser, site, name):
 NOTEBOOK_PAGES = [p for p in PAGES if (ROOT / "book" / f"{p}.ipynb").exists()]
 
 
-def _binder_links():
-    spec = importlib.util.spec_from_file_location("binder_links", ROOT / "scripts" / "binder_links.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("name", NOTEBOOK_PAGES)
 def test_notebook_page_offers_binder_and_its_executed_notebook(browser, site, name):
     context, page, errors = open_page(browser, site, name, WIDTHS["phone"])
@@ -181,7 +146,7 @@ def test_notebook_page_offers_binder_and_its_executed_notebook(browser, site, na
         launch.locator("button.dropdown-toggle").click()
         binder = launch.locator('a[href*="/v2/gh/"]')
         assert binder.is_visible(), "the launch menu did not open"
-        assert binder.get_attribute("href") == _binder_links().launch_url(f"{name}.ipynb")
+        assert binder.get_attribute("href") == binder_links.launch_url(f"{name}.ipynb")
 
         download = page.locator(".dropdown-download-buttons")
         download.locator("button.dropdown-toggle").click()

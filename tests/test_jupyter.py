@@ -13,8 +13,9 @@ Chromium opens each notebook, and the tests check:
 
 JupyterLab runs every notebook; Notebook 7 runs the three with explorers, since the kernel side is
 the same and only widget rendering differs between the two front ends. Screenshots go to
-artifacts/screenshots/jupyter-*.png. Skips and CI behaviour as in test_browser.py.
+artifacts/screenshots/jupyter-*.png. Without Chromium they skip, except under CI (see conftest.py).
 """
+import contextlib
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from test_browser import CHROMIUM, FLAGS, SHOTS, _unavailable
+from conftest import SHOTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
@@ -49,11 +50,6 @@ def test_the_book_has_live_explorers():
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
     """A copy of book/ (the servers may save into it) beside the folders the notebooks read."""
-    reason = _unavailable()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"Jupyter front-end tests must run under CI: {reason}")
-        pytest.skip(reason)
     home = tmp_path_factory.mktemp("jupyter")
     (home / "book").mkdir()
     for name in NOTEBOOKS:
@@ -67,7 +63,9 @@ def home(tmp_path_factory):
     return home
 
 
+@contextlib.contextmanager
 def serve(home: Path, app: str):
+    """Run `jupyter <app>` (lab or notebook) on a free local port; yields its address."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -94,33 +92,23 @@ def serve(home: Path, app: str):
                 log_text = (home / f"{app}.log").read_text()[-3000:]
                 raise RuntimeError(f"jupyter {app} did not start:\n{log_text}") from error
             time.sleep(0.3)
-    return server, base
-
-
-@pytest.fixture(scope="module")
-def browser(home):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 @pytest.fixture(scope="module")
 def lab(home):
-    server, base = serve(home, "lab")
-    yield base
-    server.terminate()
-    server.wait(30)
+    with serve(home, "lab") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def notebook(home):
-    server, base = serve(home, "notebook")
-    yield base
-    server.terminate()
-    server.wait(30)
+    with serve(home, "notebook") as base:
+        yield base
 
 
 CURRENT = "jupyterapp.shell.currentWidget"

@@ -192,7 +192,7 @@ def scrubbable(compute, draw, controls, **kwargs) -> Scrubbable:
 # scripts do not run (a notebook JupyterLab does not trust yet strips them), the reader sees greyed-out
 # controls and the note, never a control that moves without effect.
 _NOTE = ("The controls above need JavaScript: in Jupyter, run this cell (or trust the notebook) to "
-         "enable them; the live sliders are in the cell before.")
+         "enable them.")
 
 _SCRIPT = """(function () {
   var here = document.currentScript;
