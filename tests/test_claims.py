@@ -1,0 +1,54 @@
+"""Claims over seeds: the checked line is stable, a broken claim raises with every value."""
+import numpy as np
+import pytest
+
+from recurrent import claims
+
+
+def test_check_returns_a_line_that_depends_only_on_the_claim():
+    a = claims.check("accuracy above 0.9", [0.95, 0.99, 0.97], above=0.9)
+    b = claims.check("accuracy above 0.9", [0.91, 1.0, 0.93], above=0.9)
+    assert a == b == "✓ accuracy above 0.9 (all 3 seeds)"
+    assert claims.check("error below 1e-8", [3e-10], below=1e-8) == "✓ error below 1e-8"
+    assert claims.check("x in (0, 1)", np.full((2, 3), 0.5), above=0, below=1, of="runs") == \
+        "✓ x in (0, 1) (all 6 runs)"
+
+
+def test_a_broken_claim_raises_and_lists_the_values():
+    with pytest.raises(claims.ClaimFailed, match=r"expected every value above 0.9, got \[0.95 0.5"):
+        claims.check("accuracy above 0.9", [0.95, 0.5], above=0.9)
+    with pytest.raises(claims.ClaimFailed, match="below 1"):
+        claims.check("small", [0.5, np.nan], below=1.0)           # NaN never satisfies a claim
+    assert issubclass(claims.ClaimFailed, AssertionError)
+
+
+def test_check_refuses_malformed_claims():
+    with pytest.raises(ValueError, match="expected a bound"):
+        claims.check("no bound", [1.0])
+    with pytest.raises(TypeError, match="statement: expected a non-empty str"):
+        claims.check("", [1.0], above=0)
+    with pytest.raises(TypeError, match="above: expected a real number or None"):
+        claims.check("s", [1.0], above="0")
+    with pytest.raises(ValueError, match="values: expected at least one value"):
+        claims.check("s", [], above=0)
+
+
+def test_over_seeds_runs_every_seed_and_reports_progress_without_numbers():
+    lines = []
+    out = claims.over_seeds(lambda s: s * 10, seeds=(0, 1, 2), label="toy", log=lines.append)
+    assert out == [0, 10, 20]
+    assert lines == ["toy: seed 1/3 done", "toy: seed 2/3 done", "toy: seed 3/3 done"]
+    assert claims.over_seeds(lambda s: s, label="quiet", log=None) == list(claims.SEEDS)
+    with pytest.raises(TypeError, match="run: expected a function"):
+        claims.over_seeds(3)
+    with pytest.raises(ValueError, match="seeds: expected a non-empty sequence"):
+        claims.over_seeds(lambda s: s, seeds=(-1,))
+
+
+def test_spread_gives_mean_min_max_over_seeds():
+    s = claims.spread([[1.0, 4.0], [3.0, 2.0]])
+    np.testing.assert_allclose(s["mean"], [2.0, 3.0])
+    np.testing.assert_allclose(s["min"], [1.0, 2.0])
+    np.testing.assert_allclose(s["max"], [3.0, 4.0])
+    with pytest.raises(ValueError, match="expected at least one seed"):
+        claims.spread(np.zeros((0, 2)))
