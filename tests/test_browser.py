@@ -111,22 +111,26 @@ def test_every_kernel_free_control_changes_the_figure(browser, site, name):
         assert explorers.count() > 0, f"{name} builds an explorer but the page shows none"
         for i in range(explorers.count()):
             explorer = explorers.nth(i)
-            image = explorer.locator("img")
+            image = explorer.locator(".rnn-scrub-view img")
             assert explorer.locator(":disabled").count() == 0, "controls disabled: script not run"
             assert explorer.locator(".rnn-scrub-note").count() == 0
+            assert image.is_visible(), "the explorer shows no frame"
+            box = image.locator("xpath=..").bounding_box()
+            assert box["height"] > 100 and box["width"] > 200, f"the explorer's frame is {box}"
             for slider in explorer.locator('input[type="range"]').all():
-                before = image.get_attribute("src")
+                before = image.get_attribute("data-frame")
                 slider.focus()
                 key = "ArrowLeft" if slider.input_value() == slider.get_attribute("max") else "ArrowRight"
                 page.keyboard.press(key)
-                assert image.get_attribute("src") != before, f"slider {slider.get_attribute('aria-label')}"
+                label = slider.get_attribute("aria-label")
+                assert image.get_attribute("data-frame") != before, f"slider {label}: figure unchanged"
             for menu in explorer.locator("select").all():
-                before = image.get_attribute("src")
+                before = image.get_attribute("data-frame")
                 options = menu.locator("option").all()
                 current = menu.input_value()
                 menu.select_option(next(o.get_attribute("value") for o in options
                                         if o.get_attribute("value") != current))
-                assert image.get_attribute("src") != before, "a menu did not change the figure"
+                assert image.get_attribute("data-frame") != before, "a menu did not change the figure"
             explorer.scroll_into_view_if_needed()
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"{name}-explorer-{i}.png"))

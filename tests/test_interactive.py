@@ -3,9 +3,13 @@
 The widget tests need no browser: they set the controls programmatically and check that the
 figure's data changed as the computation says it should.
 """
+import base64
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from PIL import Image
 from traitlets import TraitError
 
 from recurrent import interactive, plots, spectral
@@ -70,7 +74,7 @@ def test_live_sliders_only_offer_the_listed_values():
     assert slider.value == 2.0
 
 
-def test_scrubbable_has_a_frame_per_distinct_picture_and_switches_frames():
+def test_scrubbable_has_a_frame_per_distinct_result_and_switches_frames():
     scrub = interactive.scrubbable(toy_compute, toy_draw, TOY)
     assert len(scrub.keys) == 6 and len(scrub.frames) == 6
     assert scrub.frame_for(a=1.0) != scrub.frame_for(a=3.0)
@@ -79,6 +83,51 @@ def test_scrubbable_has_a_frame_per_distinct_picture_and_switches_frames():
     assert page.count('type="range"') == 1 and page.count("<option") == 2
     assert scrub.uid in page and page.startswith('<div class="rnn-scrub"')
     assert scrub.uid == interactive.scrubbable(toy_compute, toy_draw, TOY).uid     # deterministic
+
+
+def test_scrubbable_html_holds_no_pixels_only_controls_layout_and_a_fingerprint_of_the_results():
+    """nbval compares the HTML: it must not change with how a CPU rasterises the frames."""
+    scrub = interactive.scrubbable(toy_compute, toy_draw, TOY)
+    page = scrub._repr_html_()
+    assert "base64" not in page and "data:image" not in page and len(page) < 6000
+    assert f'data-fingerprint="{scrub.fingerprint}"' in page
+    rows = -(-len(scrub.frames) // scrub.columns)
+    assert scrub.columns >= 1 and scrub.columns * rows >= len(scrub.frames)
+
+
+def test_scrubbable_fingerprint_ignores_the_last_bits_and_sees_real_changes():
+    def smooth(a, kind):               # values that are not exact decimal ties, unlike toy_compute's
+        x = np.linspace(0.1, 1, 5)
+        return {"x": x, "y": np.sin(a * x) if kind == "line" else np.cos(a * x)}
+
+    def nudged(a, kind):
+        r = smooth(a, kind)
+        return r | {"y": r["y"] * (1 + 2**-50)}
+
+    def changed(a, kind):
+        r = smooth(a, kind)
+        return r | {"y": r["y"] * 1.01}
+
+    base = interactive.scrubbable(smooth, toy_draw, TOY)
+    assert interactive.scrubbable(nudged, toy_draw, TOY).fingerprint == base.fingerprint
+    assert interactive.scrubbable(changed, toy_draw, TOY).fingerprint != base.fingerprint
+    assert interactive.fingerprint({"x": np.array([1.0, np.inf]), "s": "a", "n": [1, 2]}) == \
+        interactive.fingerprint({"s": "a", "n": [1, 2], "x": np.array([1.0 + 1e-14, np.inf])})
+    with pytest.raises(TypeError, match="result: expected numbers"):
+        interactive.fingerprint({"f": object()})
+
+
+def test_scrubbable_displays_the_sprite_then_the_controls(monkeypatch):
+    scrub = interactive.scrubbable(toy_compute, toy_draw, TOY)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    scrub._ipython_display_()
+    (sprite, controls) = shown
+    assert set(sprite) == {"image/png", "text/plain"} and "6 frames" in sprite["text/plain"]
+    assert controls["text/html"] == scrub._repr_html_() and controls["text/plain"] == repr(scrub)
+    image = Image.open(io.BytesIO(base64.b64decode(sprite["image/png"])))
+    w, h = scrub.tile
+    assert image.size == (scrub.columns * w, -(-6 // scrub.columns) * h)
 
 
 def test_scrubbable_controls_are_disabled_until_its_script_runs():
@@ -90,7 +139,7 @@ def test_scrubbable_controls_are_disabled_until_its_script_runs():
     assert "el.disabled = false" in page and "note.remove()" in page
 
 
-def test_scrubbable_stores_identical_frames_once():
+def test_scrubbable_stores_identical_results_once():
     def ignores_kind(a, kind):
         return toy_compute(a, "line")
 
