@@ -95,3 +95,26 @@ def test_bifurcation_diagram_counts_and_symmetry():
     outer = r["h"][(r["w"] == 2.0) & (r["kind"] == "sink")]
     np.testing.assert_allclose(outer, [-outer[1], outer[1]])
     np.testing.assert_allclose(np.tanh(2.0 * outer), outer, atol=1e-12)
+
+
+def test_lyapunov_exponent_is_the_growth_rate_of_the_t_fold_derivative():
+    r, steps = 3.7, 400
+    m = fp.logistic(r)
+    x0 = fp.orbit(m, 0.2, 1000)[-1]                        # start on the attractor, as burn=1000 does
+    d = fp.t_fold_derivative(m, x0, steps)
+    lam = fp.logistic_lyapunov(np.array([r]), x0=0.2, burn=1000, steps=steps)[0]
+    np.testing.assert_allclose(lam, np.log(np.abs(d[steps])) / steps, rtol=1e-9)
+
+
+def test_lyapunov_sign_separates_cycles_from_chaos():
+    lam = fp.logistic_lyapunov(np.array([2.9, 3.2, 3.5, 3.7, 4.0]))
+    assert (lam[:3] < 0).all() and (lam[3:] > 0).all()
+    np.testing.assert_allclose(lam[-1], np.log(2), atol=0.02)           # r = 4: exactly log 2
+    assert abs(fp.chaos_onset() - 3.5699456) < 2e-3                    # the Feigenbaum point
+
+
+def test_lyapunov_and_chaos_onset_refuse_bad_input():
+    with pytest.raises(ValueError, match="rs: expected values in"):
+        fp.logistic_lyapunov(np.array([4.5]))
+    with pytest.raises(ValueError, match="no chaotic r"):
+        fp.chaos_onset(lo=2.5, hi=3.0, step=0.1)

@@ -116,6 +116,43 @@ def attracting_cycle(m: Map, x0: float, burn: int = 2000, max_period: int = 64, 
     return None
 
 
+def logistic_lyapunov(rs, x0: float = 0.2, burn: int = 1000, steps: int = 2000):
+    """Lyapunov exponents of the logistic maps r x (1 - x) for each r in ``rs``: (R,) -> (R,).
+
+    lambda(r) = mean over ``steps`` iterations (after ``burn``) of log |f'(x_t)| = log |r (1 - 2 x_t)|,
+    the growth rate per step of the derivative of the t-fold map (a test checks it against
+    ``t_fold_derivative``). lambda < 0 on an attracting cycle, lambda > 0 where orbits are chaotic.
+    """
+    rs = as_float_array("rs", rs, ndim=1, dims="(R,)")
+    if rs.size == 0 or rs.min() <= 0 or rs.max() > 4:
+        raise ValueError(f"rs: expected values in (0, 4], got {rs.size} values in [{rs.min(initial=0)}, "
+                         f"{rs.max(initial=0)}]")
+    burn, steps = positive_int("burn", burn, minimum=0), positive_int("steps", steps)
+    x = np.full(rs.shape, positive_float("x0", x0))
+    for _ in range(burn):
+        x = rs * x * (1 - x)
+    total = np.zeros(rs.shape)
+    with np.errstate(divide="ignore"):
+        for _ in range(steps):
+            total += np.log(np.abs(rs * (1 - 2 * x)))
+            x = rs * x * (1 - x)
+    return total / steps
+
+
+def chaos_onset(lo: float = 3.5, hi: float = 3.6, step: float = 1e-4, tol: float = 0.01) -> float:
+    """The smallest r on a grid from ``lo`` to ``hi`` whose Lyapunov exponent exceeds ``tol``.
+
+    This is where period doubling ends and chaos begins, r = 3.5699..., to within
+    the grid step and the time it takes a finite orbit to tell a long cycle from chaos.
+    """
+    rs = np.arange(lo, hi + step / 2, step)
+    lam = logistic_lyapunov(rs)
+    above = np.flatnonzero(lam > tol)
+    if above.size == 0:
+        raise ValueError(f"no chaotic r in [{lo}, {hi}] (Lyapunov exponent above {tol})")
+    return float(rs[above[0]])
+
+
 def bifurcation(ws, b: float = 0.0) -> dict:
     """Fixed points of h <- tanh(w h + b) for each w in ``ws``, with their kind and |slope|.
 
@@ -153,7 +190,9 @@ def fixed_points_2d(W, b, starts: int = 50, rng=0):
                 np.abs(h - p["h"]).max() < 1e-8 for p in found):
             J = (1 - np.tanh(W @ h + b) ** 2)[:, None] * W
             found.append({"h": h, "eigenvalues": np.linalg.eigvals(J)})
-    return sorted(found, key=lambda p: tuple(p["h"]))
+    # sorted by coordinates rounded to 1e-9, so that a coordinate of +-1e-17 (zero up to rounding, and of
+    # either sign on different CPUs) sorts as zero
+    return sorted(found, key=lambda p: tuple(np.round(p["h"], 9) + 0.0))
 
 
 def trace(m: Map, x0: float, steps: int = 30) -> dict:
