@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Set up, build and test the book. Needs nothing but Python 3.11 (and the package registries).
 
-    python3 dev.py book      build the HTML book into book/_build/html (executes the notebooks)
-    python3 dev.py test      every test: unit and property tests, nbval (strict) on every notebook,
+    python3 dev.py book      build the HTML book into book/_build/html from the notebooks' stored outputs
+    python3 dev.py test      every test: unit and property tests, nbval (strict) on every notebook
+                             natively and again on two other CPU code paths (tests/test_portability.py),
                              the book build with warnings as errors, the built book in headless
                              Chromium (installed from Debian's packages if missing), and the
                              notebooks in JupyterLab 4 and Notebook 7 in the same browser

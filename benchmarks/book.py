@@ -6,10 +6,10 @@
 
 Notebooks: each is read and executed in memory with nbclient in a fresh kernel, as
 scripts/execute_notebooks.py does, but nothing is written back. Build: ``jupyter-book build book``
-into a temporary --path-output, so book/_build is left alone; the temporary folder starts empty,
-so every notebook executes (a cold build). Tests: ``python -m pytest -q`` from the repository root,
-which includes nbval on every notebook and the book build test. Targets: every notebook < 30 s,
-the test command < 10 min. Run it with the book's environment (.venv/bin/python).
+into a temporary --path-output, so book/_build is left alone (the book is built from the stored
+outputs, so this measures Sphinx alone). Tests: ``python -m pytest -q`` from the repository root,
+which includes nbval on every notebook (three times: natively and on two other CPU code paths) and
+the book build test. Targets: every notebook < 30 s (long_range < 60 s), the test command < 15 min. Run it with the book's environment (.venv/bin/python).
 """
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
-NOTEBOOK_TARGET_S, TESTS_TARGET_S = 30.0, 600.0
+NOTEBOOK_TARGET_S, TESTS_TARGET_S = 30.0, 900.0
+TARGETS_S = {"long_range.ipynb": 60.0}           # the one chapter that trains four cells over seeds
 
 
 def execute_notebook(path: Path) -> dict:
@@ -47,7 +48,8 @@ def execute_notebook(path: Path) -> dict:
     seconds = time.perf_counter() - start
     cells = sum(1 for c in nb.cells if c.cell_type == "code")
     return {"seconds": seconds, "code_cells": cells, "error": error,
-            "ok": error is None and seconds < NOTEBOOK_TARGET_S}
+            "target_s": TARGETS_S.get(path.name, NOTEBOOK_TARGET_S),
+            "ok": error is None and seconds < TARGETS_S.get(path.name, NOTEBOOK_TARGET_S)}
 
 
 def build_book() -> dict:
@@ -92,7 +94,8 @@ def main(argv=None) -> int:
         r = execute_notebook(path)
         result["notebooks"][path.name] = r
         mark = "ok" if r["ok"] else ("ERROR " + r["error"][:200] if r["error"] else "MISSED")
-        print(f"  {path.name:28} {r['seconds']:7.1f} s  ({r['code_cells']} code cells)  < 30 s: {mark}",
+        print(f"  {path.name:28} {r['seconds']:7.1f} s  ({r['code_cells']} code cells)  "
+              f"< {r['target_s']:.0f} s: {mark}",
               flush=True)
     if not (args.skip_build or only_some):
         print("book build (jupyter-book build book, into a temporary folder, cold cache) ...", flush=True)
@@ -102,7 +105,7 @@ def main(argv=None) -> int:
     if not (args.skip_tests or only_some):
         print("test suite (python -m pytest -q) ...", flush=True)
         result["tests"] = t = run_tests()
-        print(f"  {t['seconds']:7.1f} s  < 10 min: {'ok' if t['ok'] else 'MISSED'}; "
+        print(f"  {t['seconds']:7.1f} s  < {TESTS_TARGET_S / 60:.0f} min: {'ok' if t['ok'] else 'MISSED'}; "
               f"returncode {t['returncode']}: {t['summary']}", flush=True)
         for line in t["failed"]:
             print(f"    {line}")

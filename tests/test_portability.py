@@ -30,23 +30,40 @@ VARIANTS = {
 }
 
 
-def run_nbval(env_extra: dict, tmp_path: Path, nudge: bool) -> subprocess.CompletedProcess:
-    env = os.environ | env_extra
-    if nudge:
-        startup = tmp_path / "ipython" / "profile_default" / "startup"
+def start_nbval(variant: str, folder: Path) -> subprocess.Popen:
+    """nbval strict over book/ in a new process, with numpy on the variant's code path."""
+    env = os.environ | VARIANTS[variant]
+    if variant.endswith("nudged"):
+        startup = folder / "ipython" / "profile_default" / "startup"
         startup.mkdir(parents=True)
         shutil.copy(ROOT / "tests" / "portability" / "jitter.py", startup / "00-jitter.py")
-        env["IPYTHONDIR"] = str(tmp_path / "ipython")
-    return subprocess.run([sys.executable, "-m", "pytest", "book", "-q", "--no-header", "-p", "no:randomly"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+        env["IPYTHONDIR"] = str(folder / "ipython")
+    log = open(folder / "nbval.log", "w")
+    command = [sys.executable, "-m", "pytest", "book", "-q", "--no-header", "-p", "no:randomly"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.fixture(scope="module")
+def passes(tmp_path_factory):
+    """Both variants at once: each kernel uses one core, and the machine has two."""
+    running = {}
+    for variant in VARIANTS:
+        folder = tmp_path_factory.mktemp(variant)
+        running[variant] = (start_nbval(variant, folder), folder)
+    yield running
+    for process, _ in running.values():
+        if process.poll() is None:
+            process.kill()
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_every_notebook_output_is_the_same_on_other_cpu_code_paths(variant, tmp_path):
-    result = run_nbval(VARIANTS[variant], tmp_path, nudge=variant.endswith("nudged"))
-    tail = result.stdout[-8000:] + result.stderr[-2000:]
-    assert result.returncode == 0, f"nbval strict failed with numpy on the {variant} code path:\n{tail}"
-    assert " passed" in result.stdout and " failed" not in result.stdout, tail
+def test_every_notebook_output_is_the_same_on_other_cpu_code_paths(variant, passes):
+    process, folder = passes[variant]
+    returncode = process.wait(timeout=1800)
+    output = (folder / "nbval.log").read_text()
+    tail = output[-8000:]
+    assert returncode == 0, f"nbval strict failed with numpy on the {variant} code path:\n{tail}"
+    assert " passed" in output and " failed" not in output, tail
 
 
 def test_the_nudge_changes_numpy_results(tmp_path):
