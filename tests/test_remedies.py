@@ -76,3 +76,100 @@ def test_irnn_keeps_gradient_only_through_units_that_stay_active():
     assert r["alive"][0] < 0.2
     assert np.all(np.diff(r["alive"]) >= 0)
     assert 0.5 < r["active"].mean() < 1.0
+
+
+def test_cliff_grads_agree_with_the_scalar_gradient():
+    w, b = np.array([6.0, 3.0, 5.0, 8.0]), np.array([-2.0, -1.0, -2.6, -4.5])
+    L, G = remedies.cliff_grads(w, b)
+    assert L.shape == (4,) and G.shape == (4, 2)
+    for i in range(4):
+        loss, g = remedies.cliff_grad(w[i], b[i])
+        assert L[i] == pytest.approx(loss, rel=1e-12)
+        np.testing.assert_allclose(G[i], g, rtol=1e-12)
+
+
+def test_descend_many_agrees_with_descend_and_clipping_bounds_every_step():
+    starts = np.array([[5.3, -3.8], [5.0, -4.0], [6.0, -3.2]])
+    for clip in (None, 5.0):
+        many = remedies.descend_many(starts, lr=0.1, steps=60, clip=clip)
+        for i, start in enumerate(starts):
+            one = remedies.descend(start, lr=0.1, steps=60, clip=clip)
+            np.testing.assert_allclose(many["end"][i], one["path"][-1], rtol=1e-9)
+            assert many["max_grad_norm"][i] == pytest.approx(one["grad_norm"].max(), rel=1e-9)
+            jumps = np.linalg.norm(np.diff(one["path"], axis=0), axis=1)
+            assert many["longest_step"][i] == pytest.approx(jumps.max(), rel=1e-9)
+    assert many["longest_step"].max() <= 0.5 + 1e-12
+    value = remedies.descend_many(starts, lr=0.1, steps=5, clip=1.0, how="value")
+    assert value["longest_step"].max() <= 0.1 * np.sqrt(2) + 1e-12
+    with pytest.raises(ValueError, match=r"starts: expected shape \(N, 2\)"):
+        remedies.descend_many(np.zeros((3, 3)), lr=0.1, steps=5)
+
+
+def test_cliff_from_starts_draws_in_the_box_and_only_clipping_bounds_the_step():
+    r = remedies.cliff_from_starts(0, n=200, steps=40)
+    (w_lo, b_lo), (w_hi, b_hi) = remedies.CLIFF_BOX
+    assert r["start"].shape == (200, 2)
+    assert (r["start"][:, 0] >= w_lo).all() and (r["start"][:, 0] <= w_hi).all()
+    assert (r["start"][:, 1] >= b_lo).all() and (r["start"][:, 1] <= b_hi).all()
+    np.testing.assert_array_equal(r["start"], remedies.cliff_from_starts(0, n=200, steps=40)["start"])
+    assert r["clipped"]["longest_step"].max() <= 0.5 + 1e-12
+    assert r["free"]["longest_step"].max() >= r["clipped"]["longest_step"].max()
+
+
+def test_reversal_experiment_labels_and_padding():
+    r = remedies.reversal_experiment(0, lengths=(2, 3), steps=2, d=8)
+    assert list(r) == ["S = 2, in order", "S = 2, reversed", "S = 3, in order", "S = 3, reversed"]
+    for label, acc in r.items():
+        assert acc.shape == (3,)
+        assert np.isnan(acc[2]) == label.startswith("S = 2")
+        assert np.all((acc[~np.isnan(acc)] >= 0) & (acc[~np.isnan(acc)] <= 1))
+    np.testing.assert_array_equal(remedies.reversal_accuracy(3, True, 0, steps=2, d=8), r["S = 3, reversed"])
+
+
+def test_initialisation_norms_start_at_one_and_the_irnn_matches_relu_gradient_norms():
+    r = remedies.initialisation_norms(1, d=16, T=30)
+    assert list(r["norm"]) == list(remedies.INIT_FAMILIES)
+    for norm in r["norm"].values():
+        assert norm.shape == (31,) and norm[30] == 1.0
+    irnn = remedies.relu_gradient_norms(np.eye(16), 30, 1.0, rng=1)
+    np.testing.assert_array_equal(r["norm"][remedies.INIT_FAMILIES[0]], irnn["norm"])
+    assert r["alive"] == irnn["alive"][0] and r["active"] == pytest.approx(irnn["active"].mean())
+
+
+def test_memory_ratios_grow_with_the_forget_bias():
+    r = remedies.memory_ratios(0, biases=(0.0, 3.0), T=30, d=16)
+    assert list(r) == ["LSTM, forget-gate bias 0.0", "LSTM, forget-gate bias 3.0", "tanh RNN"]
+    assert r["LSTM, forget-gate bias 3.0"] > 100 * r["LSTM, forget-gate bias 0.0"] > 0
+    # the tanh RNN ratio is ||dL/dh_0|| / ||dL/dh_T||, as bptt.backward computes it
+    p = rnn.init_params(4, 16, 4, rng=0)
+    rng = np.random.default_rng(0)
+    xs, y_last = rng.normal(size=(30, 8, 4)), rng.integers(0, 4, 8)
+    fwd = rnn.forward(p, xs)
+    ys, mask = np.zeros((30, 8), int), np.zeros((30, 8))
+    ys[-1], mask[-1] = y_last, 1.0
+    d_os = bptt.output_grad(fwd.os, ys, mask)
+    _, dh0 = bptt.backward(p, xs, fwd, d_os)
+    assert r["tanh RNN"] == pytest.approx(np.linalg.norm(dh0) / np.linalg.norm(d_os[-1] @ p.V))
+
+
+def test_chapter_5_figure_builders():
+    import matplotlib.pyplot as plt
+
+    from recurrent import plots
+
+    ws, bs = np.linspace(0, 10, 20), np.linspace(-8, 2, 20)
+    L = remedies.cliff_loss(*np.meshgrid(ws, bs))
+    starts = np.random.default_rng(0).uniform((4, -4.5), (7, -3), (3, 50, 2))
+    thrown = np.zeros((3, 50), bool)
+    thrown[:, :2] = True
+    fig = plots.cliff_seeds(ws, bs, L, starts, thrown, {"free": thrown.mean(1), "clipped": [0, 0, 0]}, "t")
+    assert len(fig.axes) == 3 and fig.axes[0].get_xlabel() and fig.axes[1].get_ylabel()
+    with pytest.raises(ValueError, match="starts, thrown"):
+        plots.cliff_seeds(ws, bs, L, starts, thrown[:, :3], {}, "t")
+    runs = {"a": np.array([[1.0, 0.1, 0.0], [1.0, 0.2, 0.01]]), "b": np.ones((2, 3))}
+    fig = plots.seed_bands([0, 1, 2], runs, "t", "k", "norm")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and len(ax.lines) == 4 and ax.get_title() == "t"
+    with pytest.raises(ValueError, match=r"expected shape \(S, 3\)"):
+        plots.seed_bands([0, 1, 2], {"a": np.ones((2, 4))}, "t", "k", "norm")
+    plt.close("all")

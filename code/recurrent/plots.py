@@ -397,3 +397,240 @@ def training_panels(steps, panels: dict, reference: dict, title: str, xlabel: st
             ax.get_legend().remove()
     fig.suptitle(title)
     return fig
+
+
+def seeds(x, runs: dict, title: str, xlabel: str, ylabel: str, reference: dict | None = None,
+          log: bool = False, ylim=None, ax=None):
+    """An experiment over seeds: every seed as a point, the mean over seeds as a line (geometric on log axes).
+
+    ``x``: the settings (numbers or labels), shape (P,); ``runs`` maps a label to an (S, P) array, one row
+    per seed. Points of different labels are offset sideways a little so that they do not hide each
+    other. ``reference`` adds dashed horizontal lines (name -> value); ``log`` a logarithmic y axis.
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.0, 3.6))
+    labels = [str(v) for v in x]
+    numeric = all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in x)
+    pos = np.asarray(x, float) if numeric else np.arange(len(x), dtype=float)
+    step = np.min(np.diff(np.sort(pos))) if len(pos) > 1 else 1.0
+    for i, (name, values) in enumerate(runs.items()):
+        values = np.atleast_2d(np.asarray(values, float))
+        if values.shape[1] != len(pos):
+            raise ValueError(f"runs[{name!r}]: expected shape (S, {len(pos)}), got {values.shape}")
+        color = CYCLE[i % len(CYCLE)]
+        shift = (i - (len(runs) - 1) / 2) * 0.06 * step
+        for row in values:
+            ax.plot(pos + shift, row, "o", ms=3.5, alpha=0.55, color=color, mec="none")
+        # on a log axis the geometric mean is the typical value; the arithmetic one follows the largest
+        mean, kind = (np.exp(np.log(values).mean(0)), "geometric mean") if log else (values.mean(0), "mean")
+        ax.plot(pos + shift, mean, "-", lw=1.6, color=color,
+                label=f"{name} (line: {kind} of {len(values)} seeds)")
+    for j, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, ls=("--", ":", "-.")[j % 3], lw=1, color=COLORS["grey"], label=name)
+    if not numeric:
+        ax.set_xticks(pos, labels)
+    if log:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+# Figure builders added for single chapters go below, each group under its chapter's marker.
+# --- bptt (chapter 2) ---
+def minibatch_noise(B, msd, trace_C, title: str, band: tuple | None = None):
+    """Mini-batch gradient noise over seeds: measured against tr(C)/B (log-log), and their ratio.
+
+    ``B``: (P,) batch sizes; ``msd``: (S, P) measured mean squared distance from the full gradient, one
+    row per seed; ``trace_C``: (S,) each seed's tr(C). Left: every seed's measurements as points and its
+    tr(C)/B as a dashed line of the same colour. Right: the ratio measured / (tr(C)/B) for every seed,
+    with 1 and, if given, the claimed ``band = (low, high)`` as reference lines.
+    """
+    B, msd, trace_C = np.asarray(B, float), np.atleast_2d(np.asarray(msd, float)), np.asarray(trace_C, float)
+    if msd.shape != (len(trace_C), len(B)):
+        raise ValueError(f"msd: expected shape (S, P) = ({len(trace_C)}, {len(B)}), got {msd.shape}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.5))
+    for i, (row, tr) in enumerate(zip(msd, trace_C)):
+        color = CYCLE[i % len(CYCLE)]
+        left.plot(B, row, "o", ms=4, color=color, alpha=0.8, label="measured" if i == 0 else None)
+        left.plot(B, tr / B, "--", lw=1, color=color, label=r"$\mathrm{tr}(C)/B$" if i == 0 else None)
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set(xlabel="batch size $B$", ylabel=r"$E\,\Vert g_B - g\Vert^2$",
+             title=f"{len(msd)} seeds, one colour each")
+    left.legend(fontsize=8)
+    seeds([str(int(b)) for b in B], {"measured / (tr(C)/B)": msd / (trace_C[:, None] / B)},
+          title="ratio to the prediction", xlabel="batch size $B$", ylabel="ratio",
+          reference={"ratio 1": 1.0}, ax=right)
+    if band is not None:
+        for j, bound in enumerate(band):
+            right.axhline(bound, ls=":", lw=1, color=COLORS["loss"],
+                          label=f"claimed band, {band[0]:g} to {band[1]:g}" if j == 0 else None)
+        right.set_ylim(band[0] - 0.1, band[1] + 0.3)          # room for the legend above the band
+        right.legend(fontsize=8, loc="upper right")
+    fig.suptitle(title)
+    return fig
+
+
+def char_model_seeds(train_loss, val_steps, val_loss, baselines: dict, sample: str, title: str,
+                     sample_label: str = "sample"):
+    """A character model trained over seeds: loss curves of every seed, and a text panel with a sample.
+
+    ``train_loss``: (S, N) training loss per step; ``val_steps``: (P,); ``val_loss``: (S, P) held-out
+    loss; ``baselines``: name -> held-out loss of a reference model (dotted lines); ``sample``: generated
+    text, shown verbatim (long lines wrapped) in a monospaced panel under the curves, headed by
+    ``sample_label``.
+    """
+    train_loss = np.atleast_2d(np.asarray(train_loss, float))
+    val_loss = np.atleast_2d(np.asarray(val_loss, float))
+    if len(train_loss) != len(val_loss) or val_loss.shape[1] != len(val_steps):
+        raise ValueError(f"train_loss, val_loss: expected (S, N) and (S, {len(val_steps)}) arrays, "
+                         f"got {train_loss.shape} and {val_loss.shape}")
+    import textwrap
+
+    lines = [piece for line in sample.split("\n") for piece in (textwrap.wrap(line, 84) or [""])]
+    fig, (ax, text) = plt.subplots(2, 1, figsize=(7.0, 4.2 + 0.13 * len(lines)),
+                                   height_ratios=(3.2, 0.5 + 0.13 * len(lines)))
+    w = max(1, train_loss.shape[1] // 40)
+    steps = np.arange(1, train_loss.shape[1] + 1)
+    for i, (tr, va) in enumerate(zip(train_loss, val_loss)):
+        smooth = np.convolve(tr, np.ones(w) / w, mode="valid")
+        ax.plot(steps[w - 1:], smooth, color=COLORS["h"], lw=0.9, alpha=0.6,
+                label=f"training, mean of {w} steps" if i == 0 else None)
+        ax.plot(val_steps, va, "o-", ms=2.5, lw=0.9, color=COLORS["x"], alpha=0.6,
+                label="held-out sonnet" if i == 0 else None)
+    for i, (name, value) in enumerate(baselines.items()):
+        ax.axhline(value, ls=":", color=CYCLE[(i + 3) % len(CYCLE)], label=name)
+    ax.set(title=f"{title} ({len(val_loss)} seeds, one line each)",
+           xlabel="training step (one chunk of every stream)", ylabel="cross-entropy (nats per character)")
+    ax.legend(fontsize=8, loc="upper right")
+    text.axis("off")
+    text.set_title(sample_label, loc="left", fontsize=9, fontweight="bold")
+    body = text.annotate("\n".join(lines).replace("$", r"\$"), xy=(0, 1), xycoords="axes fraction",
+                         xytext=(0, -2), textcoords="offset points", family="monospace", fontsize=8,
+                         va="top", linespacing=1.3)
+    body.set_in_layout(False)            # the panel's height is set from the number of lines above
+    return fig
+
+
+# --- remedies (chapter 5) ---
+def cliff_seeds(ws, bs, L, starts, thrown, shares: dict, title: str):
+    """Chapter 5: where descents on the cliff start, and which of them one step throws far away.
+
+    ``starts``: (S, N, 2) start points (w, b) of N descents for each of S seeds; ``thrown``: (S, N)
+    booleans (a step longer than the picture); ``shares``: label -> (S,) share of thrown descents per
+    seed, one panel point per seed (for example without and with clipping).
+    """
+    starts, thrown = np.asarray(starts, float), np.asarray(thrown, bool)
+    if starts.ndim != 3 or starts.shape[2] != 2 or thrown.shape != starts.shape[:2]:
+        raise ValueError(f"starts, thrown: expected shapes (S, N, 2) and (S, N), got {starts.shape} "
+                         f"and {thrown.shape}")
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.0, 4.0), width_ratios=(1.6, 1.0))
+    mesh = ax.pcolormesh(ws, bs, np.log10(L + 1e-12), shading="auto", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="log₁₀ loss")
+    flat, hit = starts.reshape(-1, 2), thrown.ravel()
+    ax.plot(flat[~hit, 0], flat[~hit, 1], ".", ms=1.0, color="white", alpha=0.25)
+    ax.plot(flat[hit, 0], flat[hit, 1], "o", ms=3.0, color=COLORS["loss"], mec="white", mew=0.4,
+            label=f"thrown without clipping ({hit.sum()} of {hit.size}, {len(starts)} seeds)")
+    ax.set_xlim(ws[0], ws[-1])
+    ax.set_ylim(bs[0], bs[-1])
+    ax.set(xlabel="recurrent weight w", ylabel="bias b", title="start points")
+    ax.legend(fontsize=8, loc="lower left")
+    for j, share in enumerate(shares.values()):
+        share = 100 * np.asarray(share, float)
+        offsets = np.linspace(-0.12, 0.12, len(share)) if len(share) > 1 else np.zeros(1)
+        ax2.plot(j + offsets, share, "o", ms=4, alpha=0.7, color=COLORS["loss"], mec="none",
+                 label="one seed" if j == 0 else None)
+        ax2.hlines(share.mean(), j - 0.25, j + 0.25, color="black", lw=1.4,
+                   label="mean over seeds" if j == 0 else None)
+    ax2.set_xticks(range(len(shares)), list(shares))
+    ax2.set_xlim(-0.6, len(shares) - 0.4)
+    ax2.set_ylim(bottom=0)
+    ax2.set(title="per seed", ylabel="descents with a step > 10 units (%)")
+    ax2.legend(fontsize=8, loc="upper right")
+    fig.suptitle(title)
+    return fig
+
+
+def seed_bands(x, runs: dict, title: str, xlabel: str, ylabel: str, log: bool = True, ax=None):
+    """Chapter 5: curves over seeds, every seed as a thin line inside its shaded min-max band.
+
+    ``runs`` maps a label to an (S, P) array (one row per seed, P = len(x)). On a log axis values
+    that are exactly zero are left out (the line of that seed stops).
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.0, 3.6))
+    x = np.asarray(x, float)
+    for i, (name, values) in enumerate(runs.items()):
+        values = np.atleast_2d(np.asarray(values, float))
+        if values.shape[1] != len(x):
+            raise ValueError(f"runs[{name!r}]: expected shape (S, {len(x)}), got {values.shape}")
+        shown = np.where(values > 0, values, np.nan) if log else values
+        color = CYCLE[i % len(CYCLE)]
+        for row in shown:
+            ax.plot(x, row, "-", lw=0.7, alpha=0.8, color=color)
+        some = ~np.all(np.isnan(shown), axis=0)
+        low = np.nanmin(shown[:, some], axis=0)
+        high = np.nanmax(shown[:, some], axis=0)
+        ax.fill_between(x[some], low, high, color=color, alpha=0.2, lw=0,
+                        label=f"{name} ({len(values)} seeds)")
+    if log:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+# --- long range (chapter 8) ---
+def seed_curves(x, curves: dict, title: str, xlabel: str, ylabel: str, reference: dict | None = None,
+                styles: dict | None = None, log: bool = True, ylim=None, ax=None):
+    """Curves over seeds: every seed as a thin line, their mean as a thick line (geometric if ``log``).
+
+    ``x``: (P,); ``curves`` maps a label to an (S, P) array, one row per seed (NaN where a seed has no
+    value, for example after it stopped). ``styles`` maps a label to the thick line's style ("--");
+    ``reference`` adds grey horizontal lines (name -> value).
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.0, 3.6))
+    x = np.asarray(x, float)
+    for i, (name, values) in enumerate(curves.items()):
+        values = np.atleast_2d(np.asarray(values, float))
+        if values.shape[1] != len(x):
+            raise ValueError(f"curves[{name!r}]: expected shape (S, {len(x)}), got {values.shape}")
+        color, style = CYCLE[i % len(CYCLE)], (styles or {}).get(name, "-")
+        for row in values:
+            ax.plot(x, row, style, lw=0.7, alpha=0.35, color=color)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.exp(np.nanmean(np.log(values), axis=0)) if log else np.nanmean(values, axis=0)
+        kind = "geometric mean" if log else "mean"
+        ax.plot(x, mean, style, lw=1.8, color=color, label=f"{name} ({kind} of {len(values)} seeds)")
+    for j, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, ls=("--", ":", "-.")[j % 3], lw=1, color=COLORS["grey"], label=name)
+    if log:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def seed_panels(steps, panels: dict, reference: dict, title: str, xlabel: str, ylabel: str,
+                window: int = 10):
+    """``seed_curves`` of training losses on log-y panels side by side, one panel per setting.
+
+    ``panels`` maps a panel title to {label: (S, steps) losses}; each seed's curve is its moving average
+    over ``window`` steps (plotted at the window's last step). The legend is in the last panel only.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels) + 0.8, 3.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    kernel = np.ones(window) / window
+    x = np.asarray(steps)[window - 1:]
+    for i, (ax, (name, curves)) in enumerate(zip(axes, panels.items())):
+        smooth = {label: np.array([np.convolve(row, kernel, mode="valid") for row in np.atleast_2d(v)])
+                  for label, v in curves.items()}
+        seed_curves(x, smooth, title=name, xlabel=xlabel, ylabel=ylabel if i == 0 else "",
+                    reference=reference, ax=ax)
+        if i < len(axes) - 1:
+            ax.get_legend().remove()
+    fig.suptitle(title)
+    return fig
