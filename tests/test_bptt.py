@@ -199,6 +199,100 @@ def test_train_truncated_logs_progress_and_validation():
     assert h["loss"][-10:].mean() < h["loss"][:10].mean()
 
 
+def test_train_truncated_with_log_none_validates_silently(capsys):
+    text = tasks.load_text()[:600].lower()
+    v = tasks.Vocab.from_text(text)
+    ids = v.encode(text)
+    x, y = tasks.streams(ids[:500], 4)
+    xv, yv = tasks.streams(ids[500:], 1)
+    p = rnn.init_params(len(v), 8, len(v), rng=0)
+    h = bptt.train_truncated(p, x, y, T=10, steps=30, update=bptt.Adam(p, lr=1e-2), log_every=10,
+                             log=None, validate=(xv, yv))
+    assert capsys.readouterr().out == ""
+    assert list(h["val_step"]) == [10, 20, 30] and h["val_loss"].shape == (3,)
+
+
+def test_stacked_training_takes_the_steps_train_truncated_takes_for_each_network():
+    """S networks side by side = S runs of train_truncated with Adam: same chunks, resets and clipping."""
+    rng = np.random.default_rng(5)
+    S, L, B, n, d, T, steps = 3, 23, 4, 3, 5, 4, 13             # 13 chunks of 4 > 23 steps: resets
+    x, y = rng.integers(0, n, (S, L, B)), rng.integers(0, n, (S, L, B))
+    mask = (rng.random((S, L, B)) < 0.8).astype(float)
+    starts = [rnn.init_params(n, d, n, rng=s) for s in range(S)]
+    for p in starts:
+        p.W *= 2.0                                               # large gradients: clipping matters
+    nets = {name: np.stack([getattr(p, name) for p in starts]) for name in rnn.SYMBOLS}
+    bptt.train_truncated_stacked(nets, x, y, mask, T=T, steps=steps, lr=0.05, clip=0.5)
+    for s, p in enumerate(starts):
+        history = bptt.train_truncated(p, x[s], y[s], T=T, steps=steps, update=bptt.Adam(p, lr=0.05),
+                                       mask=mask[s], clip=0.5)
+        assert (history["grad_norm"] > 0.5).any()               # the comparison covers clipped steps
+        for name, a in p.items():
+            np.testing.assert_allclose(nets[name][s], a, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_stacked_training_rejects_mismatched_shapes():
+    nets = {name: np.stack([a]) for name, a in rnn.init_params(2, 3, 2).items()}
+    x = np.zeros((1, 6, 2), int)
+    with pytest.raises(ValueError, match="expected three \\(S, L, B\\) arrays of equal shape"):
+        bptt.train_truncated_stacked(nets, x, x[:, :5], np.ones((1, 6, 2)), T=2, steps=1)
+    with pytest.raises(ValueError, match="expected S=2 networks"):
+        bptt.train_truncated_stacked(nets, np.zeros((2, 6, 2), int), np.zeros((2, 6, 2), int),
+                                     np.ones((2, 6, 2)), T=2, steps=1)
+    with pytest.raises(ValueError, match="T: expected at most the stream length L=6, got 7"):
+        bptt.train_truncated_stacked(nets, x, x, np.ones((1, 6, 2)), T=7, steps=1)
+
+
+def test_echo_accuracy_gives_each_seed_its_own_row_and_each_window_the_same_start():
+    kwargs = dict(tokens=240, L=300, B=4, d=6)
+    both = bptt.echo_accuracy(2, [2, 4], [3, 4], **kwargs)
+    assert both.shape == (2, 2) and ((0 <= both) & (both <= 1)).all()
+    # a seed's data and initial network do not depend on the other seeds or windows
+    # (equal up to rounding: the networks are trained side by side)
+    np.testing.assert_allclose(bptt.echo_accuracy(2, [4], [4], **kwargs)[0, 0], both[1, 1], atol=0.02)
+    assert not np.array_equal(both[0], both[1])
+
+
+def test_echo_accuracy_learns_the_echo_only_with_a_window_longer_than_the_delay():
+    acc = bptt.echo_accuracy(2, [2, 5], [0, 1], d=12, tokens=1500, L=2000, B=16)
+    assert (acc[:, 1] > 0.95).all() and (acc[:, 0] < 0.6).all(), acc
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: bptt.echo_accuracy(2, [], [0]), "Ks: expected at least one window length"),
+    (lambda: bptt.echo_accuracy(2, [0], [0]), "K: expected an integer >= 1"),
+    (lambda: bptt.echo_accuracy(2, [50], [0], tokens=40, L=60), "Ks: expected at most min"),
+    (lambda: bptt.echo_accuracy(2, [2], [-1]), "seed: expected an integer >= 0"),
+    (lambda: bptt.echo_accuracy(2, [2], []), "seeds: expected at least one seed"),
+])
+def test_echo_accuracy_rejects_bad_windows_and_seeds(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_chapter_figures_draw_every_seed():
+    import matplotlib.pyplot as plt
+
+    from recurrent import plots
+
+    B, trace = np.array([1, 2, 4]), np.array([10.0, 20.0])
+    fig = plots.minibatch_noise(B, trace[:, None] / B * 1.01, trace, "noise", band=(0.8, 1.25))
+    left, right = fig.axes
+    assert left.get_xscale() == "log" and left.get_yscale() == "log" and len(left.lines) == 4
+    assert right.get_ylabel() == "ratio" and fig.get_suptitle() == "noise"
+    with pytest.raises(ValueError, match=r"msd: expected shape \(S, P\) = \(2, 3\)"):
+        plots.minibatch_noise(B, np.ones((3, 3)), trace, "noise")
+    train, val = np.ones((3, 80)), np.full((3, 4), 2.0)
+    fig = plots.char_model_seeds(train, [20, 40, 60, 80], val, {"bigram": 2.5}, "to be\nor not $x$", "lm")
+    ax, text = fig.axes
+    assert "3 seeds" in ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert len(ax.lines) == 3 * 2 + 1 and not text.axison
+    assert any("to be\nor not" in t.get_text() for t in text.texts)
+    with pytest.raises(ValueError, match=r"expected \(S, N\) and \(S, 2\) arrays"):
+        plots.char_model_seeds(train, [20, 40], val, {}, "", "lm")
+    plt.close("all")
+
+
 def test_evaluate_uniform_model_has_perplexity_k():
     p = rnn.init_params(5, 4, 5, rng=0)
     p.V[:] = 0.0

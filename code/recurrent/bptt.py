@@ -29,9 +29,10 @@ from .rnn import (
     check_targets,
     cross_entropy,
     forward,
+    init_params,
     softmax,
 )
-from .tasks import windows
+from .tasks import delayed_echo, windows
 
 
 def output_grad(os, ys, mask=None):
@@ -188,7 +189,8 @@ def train_truncated(p: Params, inputs, targets, T: int, steps: int, update, mask
     hidden state, treated as a constant, so no gradient flows further back than T steps. At the end
     of the streams the state is reset to zero and reading starts again. ``update(p, grads)`` changes
     p in place (``Adam(p)``, or ``lambda p, g: sgd(p, g, lr)``). Every ``log_every`` steps a line
-    reports progress and, if ``validate=(inputs, targets)`` is given, the loss on those streams.
+    reports progress and, if ``validate=(inputs, targets)`` is given, the loss on those streams;
+    ``log=None`` records the validation losses without reporting anything.
     Returns arrays: the loss per token of every step (``"loss"``), the gradient norm before clipping
     (``"grad_norm"``) and, with ``validate``, ``"val_step"`` and ``"val_loss"``.
     With ``carry=False`` every chunk starts from h = 0: the chunks are independent sequences.
@@ -228,8 +230,117 @@ def train_truncated(p: Params, inputs, targets, T: int, steps: int, update, mask
                 history["val_step"].append(i + 1)
                 history["val_loss"].append(evaluate(p, *validate)["loss"])
                 line += f"  held-out {history['val_loss'][-1]:.3f}"
-            log(line + " (nats per token)")
+            if log is not None:
+                log(line + " (nats per token)")
     return {k: np.array(v) for k, v in history.items()}
+
+
+def echo_accuracy(delay: int, Ks, seeds, k: int = 4, d: int = 16, tokens: int = 3000, L: int = 4000,
+                  B: int = 32, lr: float = 1e-2, clip: float = 5.0):
+    """Test accuracy on the delayed-echo task after truncated BPTT with each window K: (S, P) array.
+
+    Each of the S ``seeds`` draws its training streams (L, B), its test streams (500, 8) and its
+    initial parameters (d hidden units). For every window K in ``Ks`` (P values), a copy of each
+    seed's initial network is trained on that seed's streams with ``tokens // K`` updates of K steps,
+    exactly as ``train_truncated`` with ``Adam(lr)`` and ``clip`` would do (the S networks are
+    trained side by side, see ``train_truncated_stacked``), so every K sees the same tokens.
+    Row s, column j is seed s's test accuracy after training with window Ks[j]; chance is 1/k.
+    """
+    Ks = [positive_int("K", K) for K in Ks]
+    if not Ks:
+        raise ValueError("Ks: expected at least one window length, got none")
+    seeds = [positive_int("seed", seed, minimum=0) for seed in seeds]
+    if not seeds:
+        raise ValueError("seeds: expected at least one seed, got none")
+    tokens = positive_int("tokens", tokens)
+    for K in Ks:
+        if K > min(tokens, L):
+            raise ValueError(f"Ks: expected at most min(tokens, L) = {min(tokens, L)} steps, got {K}")
+    data, tests, starts = [], [], []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        data.append(delayed_echo(L, B, k, delay, rng))
+        tests.append(delayed_echo(500, 8, k, delay, rng))
+        starts.append(init_params(k, d, k, rng=rng))
+    x, y, m = (np.stack(arrays) for arrays in zip(*data))
+    accuracy = np.empty((len(seeds), len(Ks)))
+    for j, K in enumerate(Ks):
+        nets = {name: np.stack([getattr(p, name) for p in starts]) for name, _ in starts[0].items()}
+        train_truncated_stacked(nets, x, y, m, T=K, steps=tokens // K, lr=lr, clip=clip)
+        for i, (x_test, y_test, m_test) in enumerate(tests):
+            p = Params(**{name: a[i] for name, a in nets.items()})
+            accuracy[i, j] = evaluate(p, x_test, y_test, m_test)["accuracy"]
+    return accuracy
+
+
+def train_truncated_stacked(nets: dict, inputs, targets, mask, T: int, steps: int, lr: float = 1e-3,
+                            clip: float | None = None, beta1: float = 0.9, beta2: float = 0.999,
+                            eps: float = 1e-8) -> None:
+    """``train_truncated`` with ``Adam`` for S independent networks at once, in place.
+
+    nets: {"U": (S, d, n), "W": (S, d, d), "V": (S, k, d), "b": (S, d), "c": (S, k)}, network s in
+    row s; inputs, targets, mask: (S, L, B), network s reads streams s. Every network takes exactly
+    the steps ``train_truncated(p_s, inputs[s], targets[s], T, steps, Adam(p_s, lr, beta1, beta2,
+    eps), mask[s], clip)`` takes (same chunks, state carried and reset the same way, gradient clipped
+    per network); each product is simply batched over s, so one pass of the loop serves all S. Used
+    by ``echo_accuracy`` to run a chapter's seeds side by side.
+    """
+    T, steps = positive_int("T", T), positive_int("steps", steps)
+    inputs, targets = np.asarray(inputs), np.asarray(targets)
+    mask = np.asarray(mask, dtype=float)
+    if inputs.ndim != 3 or targets.shape != inputs.shape or mask.shape != inputs.shape:
+        raise ValueError(f"inputs, targets, mask: expected three (S, L, B) arrays of equal shape, "
+                         f"got {inputs.shape}, {targets.shape} and {mask.shape}")
+    S, L, B = inputs.shape
+    U, W, V, b, c = (nets[name] for name in ("U", "W", "V", "b", "c"))
+    if U.shape[0] != S:
+        raise ValueError(f"nets: expected S={S} networks (one per row of inputs), got {U.shape[0]}")
+    if L < T:
+        raise ValueError(f"T: expected at most the stream length L={L}, got {T}")
+    n, d, k = U.shape[2], U.shape[1], V.shape[1]
+    eye, rows = np.eye(n), T * B
+    m1 = {name: np.zeros_like(a) for name, a in nets.items()}
+    m2 = {name: np.zeros_like(a) for name, a in nets.items()}
+    h, start = np.zeros((S, B, d)), 0
+    for i in range(steps):
+        if start + T > L:
+            h, start = np.zeros((S, B, d)), 0
+        xs, ys, w = eye[inputs[:, start:start + T]], targets[:, start:start + T], mask[:, start:start + T]
+        # forward: (S, T, B, .) arrays, the recursion of rnn.forward batched over the S networks
+        hs = xs @ U.transpose(0, 2, 1)[:, None] + b[:, None, None]
+        h_prev = np.empty_like(hs)
+        for t in range(T):
+            h_prev[:, t] = h
+            h = hs[:, t] = np.tanh(hs[:, t] + h @ W.transpose(0, 2, 1))
+        os = hs @ V.transpose(0, 2, 1)[:, None] + c[:, None, None]
+        d_os = softmax(os)
+        ok = np.isfinite(d_os).all(axis=(1, 2, 3))
+        if not ok.all():
+            raise FloatingPointError(f"train_truncated_stacked at step {i + 1}: the loss of network(s) "
+                                     f"{np.flatnonzero(~ok).tolist()} became non-finite")
+        np.put_along_axis(d_os, ys[..., None], np.take_along_axis(d_os, ys[..., None], -1) - 1.0, -1)
+        d_os *= w[..., None] / B                                     # dL/do_t, as output_grad
+        # backward: the recursion of backward, batched over the S networks
+        deltas = d_os @ V[:, None]
+        dzs = np.empty_like(hs)
+        carry = np.zeros((S, B, d))
+        for t in reversed(range(T)):
+            dzs[:, t] = (deltas[:, t] + carry) * (1.0 - hs[:, t] ** 2)
+            carry = dzs[:, t] @ W
+        dz, do = dzs.reshape(S, rows, d).transpose(0, 2, 1), d_os.reshape(S, rows, k).transpose(0, 2, 1)
+        grads = {"U": dz @ xs.reshape(S, rows, n), "W": dz @ h_prev.reshape(S, rows, d),
+                 "V": do @ hs.reshape(S, rows, d), "b": dz.sum(2), "c": do.sum(2)}
+        if clip is not None:                                         # clip_by_norm, network by network
+            norm = np.sqrt(sum((g * g).reshape(S, -1).sum(1) for g in grads.values()))
+            scale = np.where(norm > clip, clip / np.where(norm > 0, norm, 1.0), 1.0)
+            grads = {name: g * scale.reshape((S,) + (1,) * (g.ndim - 1)) for name, g in grads.items()}
+        for name, g in grads.items():                               # Adam, step i + 1
+            m1[name] = beta1 * m1[name] + (1 - beta1) * g
+            m2[name] = beta2 * m2[name] + (1 - beta2) * g * g
+            m_hat = m1[name] / (1 - beta1 ** (i + 1))
+            v_hat = m2[name] / (1 - beta2 ** (i + 1))
+            nets[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+        start += T
 
 
 def evaluate(p: Params, inputs, targets, mask=None) -> dict:
