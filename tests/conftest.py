@@ -47,3 +47,26 @@ def browser():
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield chromium
         chromium.close()
+
+
+_PORTABILITY = []          # the test_portability module, once its background passes are started
+
+
+@pytest.hookimpl(trylast=True)          # after -k and -m have deselected what will not run
+def pytest_collection_modifyitems(session, config, items):
+    """Start the portability passes (tests/test_portability.py) in the background as soon as they are
+    collected, so that they run beside the other tests; their tests wait for the results."""
+    import tempfile
+
+    if config.option.collectonly:
+        return
+    for item in items:
+        if item.nodeid.startswith("tests/test_portability.py::test_every_notebook"):
+            item.module.start_in_background(Path(tempfile.mkdtemp(prefix="recurrent-portability-")))
+            _PORTABILITY.append(item.module)
+            break
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for module in _PORTABILITY:
+        module.BACKGROUND.stop()

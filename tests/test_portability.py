@@ -16,8 +16,10 @@ native one; the second still differs in its rounding.
 """
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -40,27 +42,62 @@ def start_nbval(variant: str, folder: Path) -> subprocess.Popen:
         env["IPYTHONDIR"] = str(folder / "ipython")
     log = open(folder / "nbval.log", "w")
     command = [sys.executable, "-m", "pytest", "book", "-q", "--no-header", "-p", "no:randomly"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)      # its own process group: stop() ends its kernels too
 
 
-@pytest.fixture(scope="module")
-def passes(tmp_path_factory):
-    """Both variants at once: each kernel uses one core, and the machine has two."""
-    running = {}
-    for variant in VARIANTS:
-        folder = tmp_path_factory.mktemp(variant)
-        running[variant] = (start_nbval(variant, folder), folder)
-    yield running
-    for process, _ in running.values():
-        if process.poll() is None:
-            process.kill()
+class Background:
+    """The variants, one after the other, in a thread started as soon as pytest has collected these tests
+    (tests/conftest.py), so that they run beside the rest of the suite instead of after it: the main
+    run keeps one core busy, a pass the other."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.results, self.done = folder, {}, {v: threading.Event() for v in VARIANTS}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.processes, self.stopped = [], False
+
+    def _run(self):
+        for variant in VARIANTS:
+            if self.stopped:
+                break
+            folder = self.folder / variant
+            folder.mkdir(parents=True)
+            process = start_nbval(variant, folder)
+            self.processes.append(process)
+            try:
+                returncode = process.wait(timeout=1800)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                returncode = "timeout after 1800 s"
+            self.results[variant] = (returncode, (folder / "nbval.log").read_text())
+            self.done[variant].set()
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stopped = True
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+BACKGROUND: Background | None = None
+
+
+def start_in_background(folder: Path) -> None:
+    """Called by tests/conftest.py once the variants' tests are collected."""
+    global BACKGROUND
+    if BACKGROUND is None:
+        BACKGROUND = Background(folder).start()
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_every_notebook_output_is_the_same_on_other_cpu_code_paths(variant, passes):
-    process, folder = passes[variant]
-    returncode = process.wait(timeout=1800)
-    output = (folder / "nbval.log").read_text()
+def test_every_notebook_output_is_the_same_on_other_cpu_code_paths(variant, tmp_path_factory):
+    start_in_background(tmp_path_factory.mktemp("portability"))     # if conftest did not start them
+    assert BACKGROUND.done[variant].wait(timeout=3600), f"the {variant} pass did not finish"
+    returncode, output = BACKGROUND.results[variant]
     tail = output[-8000:]
     assert returncode == 0, f"nbval strict failed with numpy on the {variant} code path:\n{tail}"
     assert " passed" in output and " failed" not in output, tail
