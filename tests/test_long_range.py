@@ -195,7 +195,132 @@ def test_adam_updates_gate_containers_in_place():
     assert all(not np.array_equal(a, b) for (_, a), (_, b) in zip(p.items(), before.items()))
 
 
+# --- several seeds at once -------------------------------------------------------------------------
+
+def perturbed_stack(cell, d=5, seeds=(0, 1, 2), scale=0.1):
+    """A Stack moved away from its initialisation, so that every entry of every gradient takes part."""
+    st = long_range.init_stack(cell, d, seeds)
+    rng = np.random.default_rng(7)
+    for _, a in st.items():
+        a += rng.normal(0, scale, a.shape)
+    return st
+
+
+def test_init_stack_stacks_each_seeds_init_model():
+    st = long_range.init_stack("gru", 4, seeds=(3, 5))
+    assert st.S == 2 and st.d == 4 and [n for n, _ in st.items()] == ["U", "W", "V", "b", "c", "bh"]
+    assert st.W.shape == (2, 12, 4) and st.V.shape == (2, 1, 4) and st.bh.shape == (2, 4)
+    for i, seed in enumerate((3, 5)):
+        alone = long_range.init_model("gru", 4, rng=np.random.default_rng([seed, 0]))
+        for (name, a), (_, b) in zip(st.model(i).items(), alone.items()):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    again = long_range.Stack.of("gru", [st.model(0), st.model(1)])
+    for (name, a), (_, b) in zip(again.items(), st.items()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@pytest.mark.parametrize("cell", long_range.CELLS)
+def test_stacked_loss_and_grads_are_each_models_own(cell):
+    """Every seed's loss and gradients equal loss_and_grads of that seed's model alone."""
+    st = perturbed_stack(cell)
+    xs, y = long_range.stacked_data(7, 4, [np.random.default_rng(s) for s in range(3)])
+    assert xs.shape == (3, 7, 4, 2) and y.shape == (3, 4)
+    losses, grads = long_range.stacked_loss_and_grads(st, xs, y)
+    assert losses.shape == (3,) and isinstance(grads, long_range.Stack)
+    predictions = long_range.stacked_predict(st, xs)
+    np.testing.assert_allclose(long_range.stacked_mse(st, xs, y), losses, rtol=1e-13)
+    for i in range(3):
+        loss, ref = long_range.loss_and_grads(st.model(i), cell, xs[i], y[i])
+        assert losses[i] == pytest.approx(loss, rel=1e-12)
+        np.testing.assert_allclose(predictions[i], long_range.predict(st.model(i), cell, xs[i]), rtol=1e-12)
+        assert [n for n, _ in grads.items()] == [n for n, _ in ref.items()]
+        for (name, g), (_, r) in zip(grads.items(), ref.items()):
+            np.testing.assert_allclose(g[i], r, rtol=1e-10, atol=1e-13, err_msg=f"{cell} d{name}")
+
+
+@pytest.mark.parametrize("cell", ["irnn", "lstm"])
+def test_stacked_gradient_matches_central_differences(cell):
+    """A direct check as well: perturb one entry of one seed's parameters, the others' losses stay put."""
+    st = perturbed_stack(cell, d=3, seeds=(0, 1))
+    xs, y = long_range.stacked_data(5, 3, [np.random.default_rng(s) for s in (4, 5)])
+    _, grads = long_range.stacked_loss_and_grads(st, xs, y)
+    eps = 1e-6
+    for name, a in st.items():
+        index = (1,) + (0,) * (a.ndim - 1)
+        old = a[index]
+        a[index] = old + eps
+        up = long_range.stacked_loss_and_grads(st, xs, y)[0]
+        a[index] = old - eps
+        down = long_range.stacked_loss_and_grads(st, xs, y)[0]
+        a[index] = old
+        assert up[0] == down[0]                                   # seed 0 does not see seed 1's weights
+        numerical = (up[1] - down[1]) / (2 * eps)
+        assert numerical == pytest.approx(getattr(grads, name)[index], rel=1e-6, abs=1e-9), name
+
+
+def test_stacked_clip_clips_each_seed_on_its_own():
+    st = perturbed_stack("lstm", d=4, seeds=(0, 1, 2), scale=1.0)
+    xs, y = long_range.stacked_data(6, 5, [np.random.default_rng(s) for s in range(3)])
+    _, grads = long_range.stacked_loss_and_grads(st, xs, y)
+    before = [bptt.global_norm(grads.model(i)) for i in range(3)]
+    norms = long_range.stacked_clip(grads, max_norm=float(np.median(before)))
+    np.testing.assert_allclose(norms, before, rtol=1e-12)
+    after = [bptt.global_norm(grads.model(i)) for i in range(3)]
+    np.testing.assert_allclose(after, np.minimum(before, np.median(before)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cell", long_range.CELLS)
+def test_seed_runs_follow_experiment_seed_by_seed(cell):
+    runs = long_range.SeedRuns(cell, 6, seeds=(3, 4), d=4, batch=8, lr=1e-2, test_size=50).train(15)
+    assert runs.loss.shape == runs.grad_norm.shape == (15, 2) and runs.steps == 15
+    assert list(runs.stopped) == [0, 0]
+    for i, seed in enumerate((3, 4)):
+        alone = long_range.experiment(cell, 6, d=4, steps=15, batch=8, lr=1e-2, seed=seed, test_size=50)
+        np.testing.assert_allclose(runs.loss[:, i], alone["history"]["loss"], rtol=1e-9)
+        np.testing.assert_allclose(runs.grad_norm[:, i], alone["history"]["grad_norm"], rtol=1e-9)
+        for (name, a), (_, b) in zip(runs.model(i).items(), alone["params"].items()):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=name)
+        assert runs.test_mse()[i] == pytest.approx(alone["test_mse"], rel=1e-9)
+        assert runs.baseline_mse()[i] == pytest.approx(alone["baseline_mse"], rel=1e-12)
+
+
+def test_seed_runs_continue_where_they_stopped():
+    a = long_range.SeedRuns("tanh", 5, seeds=(0, 1), d=3, batch=4).train(12)
+    b = long_range.SeedRuns("tanh", 5, seeds=(0, 1), d=3, batch=4).train(5).train(7)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    np.testing.assert_array_equal(a.test_mse(), b.test_mse())
+
+
+def test_a_seed_whose_loss_overflows_stops_and_the_others_go_on():
+    runs = long_range.SeedRuns("irnn", 120, seeds=(0, 1), d=4, batch=4)
+    runs.params.W[0] = 1e3 * np.eye(4)                # seed 0: h_t grows like 1000^t, overflow by t = 110
+    frozen = runs.model(0)
+    runs.train(3)
+    assert list(runs.stopped) == [1, 0]
+    assert np.isnan(runs.loss[:, 0]).all() and np.isfinite(runs.loss[:, 1]).all()
+    for (name, a), (_, b) in zip(runs.model(0).items(), frozen.items()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    start = long_range.init_model("irnn", 4, rng=np.random.default_rng([1, 0]))
+    assert not np.array_equal(runs.model(1).W, start.W)                    # seed 1 trained on
+
+
+def test_gradient_ratios_of_every_seed():
+    runs = long_range.SeedRuns("lstm", 6, seeds=(0, 1, 2), d=4, batch=4)
+    xs, y = long_range.adding_problem(8, 5, rng=0)
+    r = runs.gradient_ratios(xs, y)
+    assert r["h"].shape == r["c"].shape == (3, 8)
+    np.testing.assert_array_equal(r["t"], np.arange(1, 9))
+    np.testing.assert_allclose(r["h"][:, -1], 1.0)
+    alone = long_range.hidden_gradient_norms(runs.model(2), "lstm", xs, y)
+    np.testing.assert_allclose(r["h"][2], alone["h"] / alone["h"][-1], rtol=1e-12)
+    assert "c" not in long_range.SeedRuns("gru", 6, seeds=(0,), d=4).gradient_ratios(xs, y)
+
+
 # --- bad inputs -------------------------------------------------------------------------------------
+
+STACK_TANH = long_range.init_stack("tanh", 3, seeds=(0, 1))
+STACK_LSTM = long_range.init_stack("lstm", 3, seeds=(0, 1))
+
 
 @pytest.mark.parametrize("call, message", [
     (lambda: long_range.adding_problem(1, 4), r"T: expected an integer >= 2, got 1"),
@@ -227,6 +352,26 @@ def test_adam_updates_gate_containers_in_place():
     (lambda: long_range.clip_grads(long_range.init_model("tanh", 3), float("nan")),
      r"max_norm: expected a finite number, got nan"),
     (lambda: long_range.experiment("tanh", 5, steps=2, seed=-1), r"seed: expected an integer >= 0, got -1"),
+    (lambda: long_range.Stack("tanh", {"U": np.zeros((2, 3, 2))}),
+     r"arrays: expected the parameters \('U', 'W', 'V', 'b', 'c'\) of cell 'tanh', got \('U',\)"),
+    (lambda: long_range.Stack("lstm", dict(STACK_LSTM.items(), V=np.zeros((2, 3)))),
+     r"V: expected shape \(2, 1, 3\) for 2 stacked lstm models with d = 3 \(from W: \(2, 12, 3\)\), "
+     r"got \(2, 3\)"),
+    (lambda: long_range.Stack.of("tanh", []), r"models: expected at least one model, got none"),
+    (lambda: long_range.Stack.of("tanh", [long_range.init_model("tanh", d) for d in (3, 4)]),
+     r"models: expected models of one size"),
+    (lambda: long_range.Stack.of("gru", [long_range.init_model("tanh", 3)]),
+     r"p: expected GRUParams for cell 'gru', got Params"),
+    (lambda: STACK_TANH.model(2), r"i: expected a seed index in \[0, 2\), got 2"),
+    (lambda: long_range.stacked_predict(STACK_TANH, np.zeros((3, 4, 5, 2))),
+     r"xs: expected shape \(S, T, B, 2\) with S = 2 and T, B >= 1, got \(3, 4, 5, 2\)"),
+    (lambda: long_range.stacked_mse(STACK_TANH, np.zeros((2, 4, 5, 2)), np.zeros((2, 4))),
+     r"y: expected shape \(S, B\) = \(2, 5\), got \(2, 4\)"),
+    (lambda: long_range.stacked_predict(long_range.init_model("tanh", 3), np.zeros((1, 4, 5, 2))),
+     r"st: expected a Stack, got Params"),
+    (lambda: long_range.SeedRuns("tanh", 5, seeds=()), r"seeds: expected at least one seed, got none"),
+    (lambda: long_range.SeedRuns("tanh", 5, seeds=(0, -1)), r"seed: expected an integer >= 0, got -1"),
+    (lambda: long_range.SeedRuns("tanh", 5, seeds=(0,)).train(0), r"steps: expected an integer >= 1, got 0"),
 ])
 def test_bad_inputs_raise_value_errors_that_say_what_was_expected(call, message):
     with pytest.raises(ValueError, match=message):
@@ -252,4 +397,25 @@ def test_training_panels_and_semilogy_reference():
     ax = fig2.axes[0]
     assert ax.get_yscale() == "log" and len(ax.lines) == 3
     assert ax.lines[1].get_ydata()[0] == pytest.approx(1 / 6)
+    plt.close("all")
+
+
+def test_seed_curves_and_seed_panels():
+    plots.use_style()
+    x = np.arange(1, 6)
+    curves = {"a": np.array([[1, 0.1, 0.01, 1e-3, 1e-4], [1, 1, 1, 1, 1.0]]), "b": np.full((3, 5), 0.5)}
+    fig = plots.seed_curves(x, curves, title="t", xlabel="k", ylabel="ratio", reference={"one": 1.0},
+                            styles={"b": "--"})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and len(ax.lines) == 2 + 1 + 3 + 1 + 1     # seeds, means, reference
+    np.testing.assert_allclose(ax.lines[2].get_ydata(), [1, 0.55, 0.505, 0.5005, 0.50005])   # median
+    assert ax.lines[-2].get_linestyle() == "--"
+    assert "median of 3 seeds" in ax.get_legend().get_texts()[1].get_text()
+    with pytest.raises(ValueError, match=r"curves\['a'\]: expected shape \(S, 4\), got \(2, 5\)"):
+        plots.seed_curves(x[:4], curves, title="t", xlabel="k", ylabel="r")
+    losses = np.abs(np.random.default_rng(0).normal(size=(2, 50))) + 0.01
+    fig2 = plots.seed_panels(np.arange(1, 51), {"T = 10": {"a": losses}, "T = 20": {"a": losses}},
+                             {"baseline": 1 / 6}, title="loss", xlabel="step", ylabel="MSE", window=5)
+    assert len(fig2.axes) == 2 and fig2.axes[0].get_legend() is None
+    assert len(fig2.axes[1].lines[0].get_xdata()) == 46
     plt.close("all")

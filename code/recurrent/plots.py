@@ -584,11 +584,13 @@ def seed_bands(x, runs: dict, title: str, xlabel: str, ylabel: str, log: bool = 
 # --- long range (chapter 8) ---
 def seed_curves(x, curves: dict, title: str, xlabel: str, ylabel: str, reference: dict | None = None,
                 styles: dict | None = None, log: bool = True, ylim=None, ax=None):
-    """Curves over seeds: every seed as a thin line, their mean as a thick line (geometric if ``log``).
+    """Curves over seeds: every seed as a thin line, their median at each x as a thick line.
 
     ``x``: (P,); ``curves`` maps a label to an (S, P) array, one row per seed (NaN where a seed has no
-    value, for example after it stopped). ``styles`` maps a label to the thick line's style ("--");
-    ``reference`` adds grey horizontal lines (name -> value).
+    value, for example after it stopped; the median is NaN there too). The median is what a claim
+    about the typical run is about, and unlike a mean it is not pulled about by one seed that went its
+    own way (or to zero, on a log axis). ``styles`` maps a label to the thick line's style ("--");
+    ``reference`` adds grey horizontal lines (name -> value); ``log`` a logarithmic y axis.
     """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.0, 3.6))
     x = np.asarray(x, float)
@@ -599,10 +601,8 @@ def seed_curves(x, curves: dict, title: str, xlabel: str, ylabel: str, reference
         color, style = CYCLE[i % len(CYCLE)], (styles or {}).get(name, "-")
         for row in values:
             ax.plot(x, row, style, lw=0.7, alpha=0.35, color=color)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.exp(np.nanmean(np.log(values), axis=0)) if log else np.nanmean(values, axis=0)
-        kind = "geometric mean" if log else "mean"
-        ax.plot(x, mean, style, lw=1.8, color=color, label=f"{name} ({kind} of {len(values)} seeds)")
+        ax.plot(x, np.median(values, axis=0), style, lw=1.8, color=color,
+                label=f"{name} (median of {len(values)} seeds)")
     for j, (name, value) in enumerate((reference or {}).items()):
         ax.axhline(value, ls=("--", ":", "-.")[j % 3], lw=1, color=COLORS["grey"], label=name)
     if log:
@@ -615,11 +615,12 @@ def seed_curves(x, curves: dict, title: str, xlabel: str, ylabel: str, reference
 
 
 def seed_panels(steps, panels: dict, reference: dict, title: str, xlabel: str, ylabel: str,
-                window: int = 10):
+                window: int = 10, ylim=None):
     """``seed_curves`` of training losses on log-y panels side by side, one panel per setting.
 
     ``panels`` maps a panel title to {label: (S, steps) losses}; each seed's curve is its moving average
-    over ``window`` steps (plotted at the window's last step). The legend is in the last panel only.
+    over ``window`` steps (plotted at the window's last step). The legend is in the last panel only;
+    ``ylim`` fixes the (shared) y range, cutting off rare spikes.
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels) + 0.8, 3.6), sharey=True)
     axes = np.atleast_1d(axes)
@@ -629,7 +630,7 @@ def seed_panels(steps, panels: dict, reference: dict, title: str, xlabel: str, y
         smooth = {label: np.array([np.convolve(row, kernel, mode="valid") for row in np.atleast_2d(v)])
                   for label, v in curves.items()}
         seed_curves(x, smooth, title=name, xlabel=xlabel, ylabel=ylabel if i == 0 else "",
-                    reference=reference, ax=ax)
+                    reference=reference, ylim=ylim, ax=ax)
         if i < len(axes) - 1:
             ax.get_legend().remove()
     fig.suptitle(title)
