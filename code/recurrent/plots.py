@@ -424,17 +424,22 @@ def seeds(x, runs: dict, title: str, xlabel: str, ylabel: str, reference: dict |
         mean, kind = (np.exp(np.log(values).mean(0)), "geometric mean") if log else (values.mean(0), "mean")
         ax.plot(pos + shift, mean, "-", lw=1.6, color=color,
                 label=f"{name} (line: {kind} of {len(values)} seeds)")
-    for j, (name, value) in enumerate((reference or {}).items()):
-        ax.axhline(value, ls=("--", ":", "-.")[j % 3], lw=1, color=COLORS["grey"], label=name)
     if not numeric:
         ax.set_xticks(pos, labels)
+    return _finish_seed_axes(ax, reference, log, ylim, title, xlabel, ylabel)
+
+
+def _finish_seed_axes(ax, reference, log, ylim, title, xlabel, ylabel):
+    """Reference lines, scale, limits, labels and legend shared by the figures over seeds."""
+    for j, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, ls=("--", ":", "-.")[j % 3], lw=1, color=COLORS["grey"], label=name)
     if log:
         ax.set_yscale("log")
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(fontsize=8, loc="best")
-    return fig
+    return ax.figure
 
 
 # Figure builders added for single chapters go below, each group under its chapter's marker.
@@ -603,15 +608,7 @@ def seed_curves(x, curves: dict, title: str, xlabel: str, ylabel: str, reference
             ax.plot(x, row, style, lw=0.7, alpha=0.35, color=color)
         ax.plot(x, np.median(values, axis=0), style, lw=1.8, color=color,
                 label=f"{name} (median of {len(values)} seeds)")
-    for j, (name, value) in enumerate((reference or {}).items()):
-        ax.axhline(value, ls=("--", ":", "-.")[j % 3], lw=1, color=COLORS["grey"], label=name)
-    if log:
-        ax.set_yscale("log")
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.legend(fontsize=8, loc="best")
-    return fig
+    return _finish_seed_axes(ax, reference, log, ylim, title, xlabel, ylabel)
 
 
 def seed_panels(steps, panels: dict, reference: dict, title: str, xlabel: str, ylabel: str,
