@@ -1,12 +1,12 @@
 """Time the book's numpy RNN, LSTM and GRU (forward + full BPTT) against PyTorch, at one thread each.
 
-    python benchmarks/cells.py                       every case, writes benchmarks/results.json
+    python benchmarks/cells.py                       every case, writes recurrent/data/benchmarks/cells.json
     python benchmarks/cells.py --quick               fewer repeats, no large LSTM/GRU (about a minute)
     python benchmarks/cells.py --only rnn:middle     just the cases whose "cell:size:dtype" contains it
 
 One measured call is what a training step needs: the forward pass, the loss (softmax cross-entropy of
 the output layer at every step, summed over time and averaged over the batch) and the gradient of
-every parameter. numpy: ``bptt.loss_and_grads`` (RNN) or ``gates.loss_and_grads`` (LSTM, "torch" GRU);
+every parameter. numpy: ``bptt.loss_and_grads``, the one call of every cell (RNN, LSTM, "torch" GRU);
 PyTorch: torch.nn.RNN / LSTM / GRU + torch.nn.Linear + autograd, with the same weights and data
 (checked: the losses and gradients agree). Samples alternate numpy, torch, numpy, torch, ...; the
 report gives the median time of each and the median of the per-pair ratios numpy / torch, which is
@@ -42,14 +42,13 @@ except ImportError:
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "code"))   # run from a checkout, too
-from recurrent import bptt, gates, rnn  # noqa: E402
+from recurrent import bptt, data, gru, lstm, rnn  # noqa: E402
 
 try:
     import torch
 except ImportError:
     torch = None
 
-HERE = Path(__file__).resolve().parent
 SIZES = {"small": dict(n=27, d=32, T=25, B=1), "middle": dict(n=65, d=128, T=100, B=32),
          "large": dict(n=65, d=512, T=100, B=64)}
 BLOCKS = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -90,9 +89,9 @@ def make_case(cell: str, n: int, d: int, T: int, B: int, dtype: str, seed: int =
     if cell == "rnn":
         p = rnn.init_params(n, d, k, rng=seed, dtype=dtype)
     elif cell == "lstm":
-        p = gates.init_lstm(n, d, k, rng=seed, dtype=dtype)
+        p = lstm.init_lstm(n, d, k, rng=seed, dtype=dtype)
     else:
-        p = gates.init_gru(n, d, k, variant="torch", rng=seed, dtype=dtype)
+        p = gru.init_gru(n, d, k, variant="torch", rng=seed, dtype=dtype)
     rng = np.random.default_rng(seed + 1)
     ids = rng.integers(0, n, (T + 1, B))
     xs = np.eye(n, dtype=dtype)[ids[:-1]]
@@ -101,8 +100,7 @@ def make_case(cell: str, n: int, d: int, T: int, B: int, dtype: str, seed: int =
 
 
 def numpy_call(cell: str, p, xs, ys):
-    loss_and_grads = bptt.loss_and_grads if cell == "rnn" else gates.loss_and_grads
-    return lambda: loss_and_grads(p, xs, ys)
+    return lambda: bptt.loss_and_grads(p, xs, ys)
 
 
 def torch_model(cell: str, p, xs, ys):
@@ -111,7 +109,7 @@ def torch_model(cell: str, p, xs, ys):
     tdtype = {"float64": torch.float64, "float32": torch.float32}[str(p.W.dtype)]
     net = module(p.n, p.d, dtype=tdtype)
     linear = torch.nn.Linear(p.d, p.k, dtype=tdtype)
-    state = (rnn if cell == "rnn" else gates).to_torch(p)
+    state = {"rnn": rnn, "lstm": lstm, "gru": gru}[cell].to_torch(p)
     with torch.no_grad():
         for name, value in state.items():
             owner, key = (linear, name.split(".")[1]) if name.startswith("linear.") else (net, name)
@@ -328,7 +326,7 @@ def row(r: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter samples; no large LSTM/GRU")
-    ap.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the JSON")
+    ap.add_argument("--out", type=Path, default=data.benchmark_path("cells"), help="where to write the JSON")
     ap.add_argument("--only", action="append", help='run cases whose "cell:size:dtype" contains this')
     ap.add_argument("--no-torch", action="store_true", help="time numpy alone even if torch is installed")
     args = ap.parse_args(argv)

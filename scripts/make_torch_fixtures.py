@@ -5,7 +5,8 @@ Run it (once, after changing it) in an environment that has torch:
     pip install torch==2.13.0 numpy
     python scripts/make_torch_fixtures.py
 
-It writes tests/fixtures/rnn_torch.npz. The test suite reads that file and never imports torch.
+It writes code/recurrent/data/torch/rnn.npz (package data, read through
+``recurrent.data.torch_case``). The test suite reads that file and never imports torch.
 Every case uses torch.nn.RNN (tanh) followed by torch.nn.Linear in float64, weights drawn here with
 a fixed seed, both PyTorch hidden biases non-zero, a non-zero initial state, and the book's loss:
 cross-entropy summed over time and averaged over the batch.
@@ -17,7 +18,7 @@ import pathlib
 import numpy as np
 import torch
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "rnn_torch.npz"
+OUT = pathlib.Path(__file__).resolve().parents[1] / "code" / "recurrent" / "data" / "torch" / "rnn.npz"
 CASES = {"small": dict(n=3, d=5, k=4, T=7, B=2), "medium": dict(n=6, d=8, k=6, T=11, B=3)}
 
 

@@ -1,11 +1,12 @@
-"""Write the PyTorch fixtures that tests/test_gates.py checks the numpy LSTM and GRU against.
+"""Write the PyTorch fixtures that tests/test_lstm.py and tests/test_gru.py check the numpy cells against.
 
 Run it (once, after changing it) in an environment that has torch:
 
     pip install torch==2.13.0 numpy
     python scripts/make_torch_gate_fixtures.py
 
-It writes tests/fixtures/gates_torch.npz. The test suite reads that file and never imports torch.
+It writes code/recurrent/data/torch/gates.npz (package data, read through
+``recurrent.data.torch_case``). The test suite reads that file and never imports torch.
 Every case is torch.nn.LSTM or torch.nn.GRU followed by torch.nn.Linear in float64, weights drawn
 here with a fixed seed, the two PyTorch biases non-zero and different, a non-zero initial state
 (h0, and c0 for the LSTM), and the book's loss: cross-entropy summed over time, averaged over the batch.
@@ -17,7 +18,7 @@ import pathlib
 import numpy as np
 import torch
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "gates_torch.npz"
+OUT = pathlib.Path(__file__).resolve().parents[1] / "code" / "recurrent" / "data" / "torch" / "gates.npz"
 SIZES = {"small": dict(n=3, d=5, k=4, T=7, B=2), "medium": dict(n=6, d=8, k=6, T=11, B=3)}
 CELLS = {"lstm": (torch.nn.LSTM, 4), "gru": (torch.nn.GRU, 3)}
 WEIGHTS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")

@@ -51,13 +51,11 @@ def test_the_book_has_live_explorers():
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    """A copy of book/ (the servers may save into it) beside the folders the notebooks read."""
+    """A copy of book/ (the servers may save into it); notebooks read their data through recurrent.data."""
     home = tmp_path_factory.mktemp("jupyter")
     (home / "book").mkdir()
     for name in NOTEBOOKS:
         shutil.copy(ROOT / "book" / f"{name}.ipynb", home / "book")
-    for folder in ("tests", "benchmarks"):           # read through ../tests/fixtures and ../benchmarks
-        (home / folder).symlink_to(ROOT / folder)
     for name, value in SETTINGS.items():
         path = home / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)

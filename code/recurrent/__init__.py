@@ -1,14 +1,22 @@
 """Recurrent: the helper package of the book *Recurrent*, one small module per chapter.
 
-    rnn            ch. 1: forward equations, softmax and cross-entropy, one-hot, parameter counts
+    rnn            ch. 1: forward equations, parameter containers, Forward/Backward, one-hot, counts
+    losses         ch. 1, 2, 8: softmax, cross-entropy, the last-step squared error, dL/do_t
     architectures  ch. 1: one-to-one ... encoder-decoder and bidirectional wirings
-    bptt           ch. 2: backpropagation through time, gradient checks, training loops
+    bptt           ch. 2: backpropagation through time; the one API of every cell (forward, backward,
+                   loss_and_grads, loss_function, gradient_check, gradient_norms)
+    training       ch. 2: clipping, SGD and Adam, truncated BPTT, evaluation, gradient noise
+    echo           ch. 2: the delayed-echo experiment, truncation windows over seeds
     spectral       ch. 3: Jacobian products, gradient norms through time, SVD and eigenvalues
     fixed_points   ch. 4: iterated maps, fixed points, t-fold derivatives, bifurcations
     remedies       ch. 5: clipping and the cliff model, input reversal, identity initialisation
-    gates          ch. 6-7: LSTM and GRU cells, forward and backward
+    lstm           ch. 6: the LSTM cell, forward and backward
     memory         ch. 6: gradient through the LSTM's cell state, the hand-set LSTM
+    gru            ch. 7: three GRU variants, forward and backward
+    long_range     ch. 8: the adding problem, training the four cells, experiments over seeds
+    stacked        ch. 8: the seed-stacked forward and backward passes
     tasks          toy data: the shipped text, vocabularies, batches, the delayed-echo task
+    data           the data notebooks read: PyTorch fixtures, benchmark results
     plots          the house style and every figure builder
     interactive    explorers: live ipywidgets views and kernel-free scrubbable figures
 """

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, positive_int
-from .rnn import Params, check_inputs, forward, hidden_states, outputs, softmax
+from ._checks import as_bool, as_float_array, as_int_array, instance_of, positive_int
+from .losses import softmax
+from .rnn import Params, check_inputs, forward, hidden_states, outputs
 
 
 def many_to_many(p: Params, xs, h0=None):
@@ -25,7 +26,8 @@ def many_to_many(p: Params, xs, h0=None):
 
 def one_to_one(p: Params, x):
     """A single step from a zero state: an ordinary one-hidden-layer network. x: (B, n) -> (B, k)."""
-    return forward(p, np.asarray(x)[None]).os[0]
+    x = as_float_array("x", x, ndim=2, dims="(B, n)")
+    return forward(p, x[None]).os[0]
 
 
 def many_to_one(p: Params, xs, h0=None):
@@ -40,11 +42,12 @@ def one_to_many(p: Params, x, T_out: int, h0=None, feedback: bool = True):
     After the first step the input is the previous step's most likely output as a one-hot vector
     (``feedback=True``, which needs n == k) or a zero vector (``feedback=False``).
     """
-    T_out = positive_int("T_out", T_out)
+    instance_of("p", p, Params, "rnn.Params")
+    T_out, feedback = positive_int("T_out", T_out), as_bool("feedback", feedback)
     x = as_float_array("x", x, ndim=2, dims="(B, n)")
     if feedback and p.n != p.k:
-        raise ValueError(f"one_to_many: feedback needs n == k, got n={p.n}, k={p.k}")
-    _, h = check_inputs(p, x[None], h0)
+        raise ValueError(f"feedback: True needs n == k (outputs fed back as inputs), got n={p.n}, k={p.k}")
+    _, h = check_inputs(p, x[None], h0, names=("x", "h0"))
     os = []
     for _ in range(T_out):
         h = hidden_states(p, x[None], h)[0]
@@ -61,12 +64,13 @@ def encoder_decoder(enc: Params, dec: Params, xs, T_out: int, start: int = 0):
     from the one-hot token ``start`` and feeds back its own most likely outputs. Only the encoder's
     U, W, b are used. The two cells must have the same hidden size d.
     """
+    instance_of("enc", enc, Params, "rnn.Params")
+    instance_of("dec", dec, Params, "rnn.Params")
     if enc.d != dec.d:
-        raise ValueError(f"encoder_decoder: expected equal hidden sizes, got {enc.d} and {dec.d}")
+        raise ValueError(f"dec: expected the hidden size d={enc.d} of enc, got d={dec.d}")
+    start = int(as_int_array("start", np.asarray(start), ndim=0, low=0, high=dec.n, dims="(a token id)"))
     context = hidden_states(enc, xs)[-1]
     x0 = np.zeros((context.shape[0], dec.n))
-    if not 0 <= start < dec.n:
-        raise ValueError(f"start: expected a token id in [0, {dec.n}), got {start}")
     x0[:, start] = 1.0
     return one_to_many(dec, x0, T_out, h0=context), context
 
@@ -77,8 +81,10 @@ def bidirectional(p_fwd: Params, p_bwd: Params, V, c, xs):
     xs: (T, B, n); V: (k, 2d); c: (k,) -> (os: (T, B, k), hs: (T, B, 2d)). Only the U, W, b of
     ``p_fwd`` and ``p_bwd`` are used. Every o_t depends on the whole sequence, past and future.
     """
+    instance_of("p_bwd", p_bwd, Params, "rnn.Params")
+    xs = as_float_array("xs", xs, ndim=3, dims="(T, B, n)")
     hs_fwd = hidden_states(p_fwd, xs)
-    hs_bwd = hidden_states(p_bwd, np.asarray(xs)[::-1])[::-1]   # h_bwd_t has read x_T .. x_t
+    hs_bwd = hidden_states(p_bwd, xs[::-1])[::-1]   # h_bwd_t has read x_T .. x_t
     hs = np.concatenate([hs_fwd, hs_bwd], axis=-1)
     V = as_float_array("V", V, ndim=2, dims="(k, 2d)")
     if V.shape[1] != hs.shape[-1]:

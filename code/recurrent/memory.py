@@ -7,43 +7,48 @@ builds the small hand-set LSTM that stores a value on a "write" signal and drops
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from . import gates, rnn
-from ._checks import positive_int
-from .bptt import output_grad
+from . import bptt, lstm, rnn
+from ._checks import as_float_array, finite_float, positive_int
 from .interactive import Control
+from .losses import last_step_grad
 
 
-def rnn_gradient_norms(p: rnn.Params, xs, y_last) -> np.ndarray:
-    """||dL/dh_t|| for t = 1..T of a tanh RNN with the cross-entropy at the last step only. (T,)"""
-    fwd = rnn.forward(p, xs)
-    T, B, _ = fwd.os.shape
-    ys, mask = np.zeros((T, B), int), np.zeros((T, B))
-    ys[-1], mask[-1] = y_last, 1.0
-    g = output_grad(fwd.os, ys, mask)[-1] @ p.V            # dL/dh_T: (B, d)
-    norms = np.empty(T)
-    for t in range(T - 1, -1, -1):                          # dL/dh_{t-1} = W^T diag(1 - h_t^2) dL/dh_t
-        norms[t] = np.linalg.norm(g)
-        g = (g * (1.0 - fwd.hs[t] ** 2)) @ p.W
-    return norms
+class GradientRatios(NamedTuple):
+    """Gradient left at step t of what starts at step T, each curve divided by its value at t = T."""
+
+    t: np.ndarray         # (T,) the steps 1 .. T
+    lstm_c: np.ndarray    # (T,) ||dL/dc_t|| / ||dL/dc_T|| of the LSTM
+    lstm_h: np.ndarray    # (T,) ||dL/dh_t|| / ||dL/dh_T|| of the LSTM (c_t held fixed)
+    rnn_h: np.ndarray     # (T,) ||dL/dh_t|| / ||dL/dh_T|| of a tanh RNN on the same inputs
+    forget_bias: float    # the LSTM's forget-gate bias b_f
+    f_mean: float         # the mean forget-gate value over every step, example and unit
+    T: int                # the sequence length
 
 
-def explorer(forget_bias: float = 1.0, T: int = 50, d: int = 32, n: int = 4, B: int = 8, seed: int = 0):
-    """Gradient norms through time, LSTM (cell and hidden state) beside a tanh RNN on the same inputs.
+def gradient_ratios(forget_bias: float = 1.0, T: int = 50, d: int = 32, n: int = 4, B: int = 8,
+                    seed: int = 0) -> GradientRatios:
+    """Gradient norms through time, an LSTM (cell and hidden state) beside a tanh RNN on the same inputs.
 
+    Inputs xs ~ N(0, 1): (T, B, n) and targets at the last step only are drawn with ``seed``; both
+    networks (n inputs, d units, 4 classes) are initialised with ``seed``, the LSTM with ``forget_bias``.
     Each curve is divided by its value at the last step, so it shows how much of the gradient that
-    starts at step T is left at step t. Also returns the mean forget-gate value ``f_mean``.
+    starts at step T is left at step t.
     """
-    T = positive_int("T", T)
-    rng = np.random.default_rng(seed)
+    forget_bias, T = finite_float("forget_bias", forget_bias), positive_int("T", T)
+    d, n, B = positive_int("d", d), positive_int("n", n), positive_int("B", B)
+    rng = np.random.default_rng(positive_int("seed", seed, minimum=0))
     xs, y_last = rng.normal(size=(T, B, n)), rng.integers(0, 4, B)
-    lstm = gates.init_lstm(n, d, 4, rng=seed, forget_bias=forget_bias)
-    r = gates.gradient_norms(lstm, xs, y_last)
-    plain = rnn_gradient_norms(rnn.init_params(n, d, 4, rng=seed), xs, y_last)
-    f_mean = float(gates.forward(lstm, xs).gates[..., d:2 * d].mean())
-    return {"t": r["t"], "lstm_c": r["c"] / r["c"][-1], "lstm_h": r["h"] / r["h"][-1],
-            "rnn_h": plain / plain[-1], "forget_bias": forget_bias, "f_mean": f_mean, "T": T}
+    cell = lstm.init_lstm(n, d, 4, rng=seed, forget_bias=forget_bias)
+    fwd = bptt.forward(cell, xs)
+    r = bptt.gradient_norms(cell, xs, last_step_grad(fwd.os, y_last))
+    plain = rnn.init_params(n, d, 4, rng=seed)
+    h = bptt.gradient_norms(plain, xs, last_step_grad(bptt.forward(plain, xs).os, y_last)).h
+    f_mean = float(fwd.gates[..., d:2 * d].mean())
+    return GradientRatios(r.t, r.c / r.c[-1], r.h / r.h[-1], h / h[-1], forget_bias, f_mean, T)
 
 
 CONTROLS = (
@@ -58,7 +63,12 @@ def write_read_forget(values, write, forget, read):
 
     Inputs are x_t = (value, write, forget, read). Returns the forward pass (gates, cs, hs), T steps.
     """
-    xs = np.stack([values, write, forget, read], axis=-1).astype(float)[:, None, :]   # (T, 1, 4)
+    signals = [as_float_array(name, a, ndim=1, dims="(T,)") for name, a in
+               (("values", values), ("write", write), ("forget", forget), ("read", read))]
+    if len({len(a) for a in signals}) != 1:
+        raise ValueError(f"values, write, forget, read: expected four arrays of one length T, "
+                         f"got lengths {[len(a) for a in signals]}")
+    xs = np.stack(signals, axis=-1)[:, None, :]                                        # (T, 1, 4)
     big = 20.0                               # sigma(+-20) is 1 or 0 to within 2e-9
     U = np.zeros((4, 4))
     b = np.zeros(4)
@@ -66,5 +76,5 @@ def write_read_forget(values, write, forget, read):
     U[1, 2], b[1] = -2 * big, big            # forget gate f: closed only on forget
     U[2, 0] = 1.0                            # candidate g = tanh(value)
     U[3, 3], b[3] = 2 * big, -big            # output gate o: open only on read
-    p = gates.LSTMParams(U=U, W=np.zeros((4, 1)), V=np.ones((1, 1)), b=b, c=np.zeros(1))
-    return gates.forward(p, xs)
+    p = lstm.LSTMParams(U=U, W=np.zeros((4, 1)), V=np.ones((1, 1)), b=b, c=np.zeros(1))
+    return lstm.forward(p, xs)
