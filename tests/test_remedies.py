@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from recurrent import bptt, remedies, rnn, tasks
+from recurrent import bptt, losses, remedies, rnn, tasks, vanishing
 
 
 @pytest.mark.parametrize("w, b", [(6.0, -2.0), (3.0, -1.0), (5.0, -2.6), (8.0, -4.5)])
@@ -25,10 +25,35 @@ def test_cliff_loss_accepts_a_grid():
 def test_the_cliff_is_steep_and_clipping_keeps_descent_local():
     free = remedies.descend((5.3, -3.8), lr=0.1, steps=150)
     clipped = remedies.descend((5.3, -3.8), lr=0.1, steps=150, clip=5.0)
-    assert free["grad_norm"].max() > 1e3
-    assert np.linalg.norm(np.diff(free["path"], axis=0), axis=1).max() > 100      # thrown far away
-    assert np.linalg.norm(np.diff(clipped["path"], axis=0), axis=1).max() <= 0.5 + 1e-12
-    assert clipped["loss"][-1] < 1e-3 and np.abs(clipped["path"][-1]).max() < 10
+    assert free.grad_norm.max() > 1e3
+    assert np.linalg.norm(np.diff(free.path, axis=0), axis=1).max() > 100      # thrown far away
+    assert np.linalg.norm(np.diff(clipped.path, axis=0), axis=1).max() <= 0.5 + 1e-12
+    assert clipped.loss[-1] < 1e-3 and np.abs(clipped.path[-1]).max() < 10
+
+
+def test_descend_records_the_raw_gradient_norm_before_clipping():
+    clipped = remedies.descend((5.3, -3.8), lr=0.1, steps=60, clip=1.0)
+    raw = np.array([np.linalg.norm(remedies.cliff_grad(*theta)[1]) for theta in clipped.path[:-1]])
+    np.testing.assert_allclose(clipped.grad_norm, raw, rtol=1e-12)
+    assert clipped.grad_norm.max() > 10                      # far above the threshold: not the clipped norm
+    steps = np.linalg.norm(np.diff(clipped.path, axis=0), axis=1)
+    np.testing.assert_allclose(steps, 0.1 * np.minimum(raw, 1.0), rtol=1e-9)
+    np.testing.assert_allclose(clipped.loss, [remedies.cliff_grad(*t)[0] for t in clipped.path], rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: remedies.descend((5.3, -3.8), 0.1, 5, clip=-1.0), ValueError, "clip: expected a number > 0"),
+    (lambda: remedies.descend((5.3, -3.8), 0.1, 5, clip="5"), TypeError, "clip: expected a finite real"),
+    (lambda: remedies.descend((5.3, -3.8), 0.1, 5, how="max"), ValueError, "how: expected one of"),
+    (lambda: remedies.descend_many(np.zeros((2, 2)), 0.1, 5, clip=np.inf), ValueError, "clip: expected"),
+    (lambda: remedies.cliff_from_starts(-1), ValueError, "seed: expected an integer >= 0"),
+    (lambda: vanishing.reversal_lags(3, 1), TypeError, "reverse: expected True or False"),
+    (lambda: vanishing.relu_gradient_norms(np.ones((2, 3)), 5), ValueError, "W: expected a square matrix"),
+    (lambda: vanishing.memory_ratios(0, T=0), ValueError, "T: expected an integer >= 1"),
+])
+def test_bad_input_names_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
 
 
 def test_clip_vector():
@@ -41,10 +66,10 @@ def test_clip_vector():
 
 
 def test_reversal_lags():
-    np.testing.assert_array_equal(remedies.reversal_lags(4, False), [4, 4, 4, 4])
-    np.testing.assert_array_equal(remedies.reversal_lags(4, True), [1, 3, 5, 7])
+    np.testing.assert_array_equal(vanishing.reversal_lags(4, False), [4, 4, 4, 4])
+    np.testing.assert_array_equal(vanishing.reversal_lags(4, True), [1, 3, 5, 7])
     for S in (1, 5, 20):
-        assert remedies.reversal_lags(S, True).mean() == remedies.reversal_lags(S, False).mean() == S
+        assert vanishing.reversal_lags(S, True).mean() == vanishing.reversal_lags(S, False).mean() == S
 
 
 def test_copy_task_layout():
@@ -62,20 +87,20 @@ def test_copy_accuracy_of_a_perfect_and_of_a_blind_model():
     p = rnn.init_params(4, 5, 4, rng=0)
     p.V[:] = 0.0
     p.c[:] = [0.0, 1.0, 0.0, 0.0]                        # always predicts token 1
-    acc = remedies.copy_accuracy(p, x, y, S=2)
+    acc = vanishing.copy_accuracy(p, x, y, S=2)
     np.testing.assert_allclose(acc, [(y[2::4] == 1).mean(), (y[3::4] == 1).mean()])
     with pytest.raises(ValueError, match="multiple of 2S"):
-        remedies.copy_accuracy(p, x[:5], y[:5], S=2)
+        vanishing.copy_accuracy(p, x[:5], y[:5], S=2)
 
 
 def test_irnn_keeps_gradient_only_through_units_that_stay_active():
-    r = remedies.relu_gradient_norms(np.eye(32), 100, input_scale=1.0, rng=0)
-    assert r["norm"][100] == 1.0 and r["norm"][0] < 1.0
+    r = vanishing.relu_gradient_norms(np.eye(32), 100, input_scale=1.0, rng=0)
+    assert r.norm[100] == 1.0 and r.norm[0] < 1.0
     # with W = I, coordinate i of the gradient survives exactly when unit i stayed active throughout
-    np.testing.assert_array_equal(r["norm"] > 0, r["alive"] > 0)
-    assert r["alive"][0] < 0.2
-    assert np.all(np.diff(r["alive"]) >= 0)
-    assert 0.5 < r["active"].mean() < 1.0
+    np.testing.assert_array_equal(r.norm > 0, r.alive > 0)
+    assert r.alive[0] < 0.2
+    assert np.all(np.diff(r.alive) >= 0)
+    assert 0.5 < r.active.mean() < 1.0
 
 
 def test_cliff_grads_agree_with_the_scalar_gradient():
@@ -94,13 +119,13 @@ def test_descend_many_agrees_with_descend_and_clipping_bounds_every_step():
         many = remedies.descend_many(starts, lr=0.1, steps=60, clip=clip)
         for i, start in enumerate(starts):
             one = remedies.descend(start, lr=0.1, steps=60, clip=clip)
-            np.testing.assert_allclose(many["end"][i], one["path"][-1], rtol=1e-9)
-            assert many["max_grad_norm"][i] == pytest.approx(one["grad_norm"].max(), rel=1e-9)
-            jumps = np.linalg.norm(np.diff(one["path"], axis=0), axis=1)
-            assert many["longest_step"][i] == pytest.approx(jumps.max(), rel=1e-9)
-    assert many["longest_step"].max() <= 0.5 + 1e-12
+            np.testing.assert_allclose(many.end[i], one.path[-1], rtol=1e-9)
+            assert many.max_grad_norm[i] == pytest.approx(one.grad_norm.max(), rel=1e-9)
+            jumps = np.linalg.norm(np.diff(one.path, axis=0), axis=1)
+            assert many.longest_step[i] == pytest.approx(jumps.max(), rel=1e-9)
+    assert many.longest_step.max() <= 0.5 + 1e-12
     value = remedies.descend_many(starts, lr=0.1, steps=5, clip=1.0, how="value")
-    assert value["longest_step"].max() <= 0.1 * np.sqrt(2) + 1e-12
+    assert value.longest_step.max() <= 0.1 * np.sqrt(2) + 1e-12
     with pytest.raises(ValueError, match=r"starts: expected shape \(N, 2\)"):
         remedies.descend_many(np.zeros((3, 3)), lr=0.1, steps=5)
 
@@ -108,36 +133,36 @@ def test_descend_many_agrees_with_descend_and_clipping_bounds_every_step():
 def test_cliff_from_starts_draws_in_the_box_and_only_clipping_bounds_the_step():
     r = remedies.cliff_from_starts(0, n=200, steps=40)
     (w_lo, b_lo), (w_hi, b_hi) = remedies.CLIFF_BOX
-    assert r["start"].shape == (200, 2)
-    assert (r["start"][:, 0] >= w_lo).all() and (r["start"][:, 0] <= w_hi).all()
-    assert (r["start"][:, 1] >= b_lo).all() and (r["start"][:, 1] <= b_hi).all()
-    np.testing.assert_array_equal(r["start"], remedies.cliff_from_starts(0, n=200, steps=40)["start"])
-    assert r["clipped"]["longest_step"].max() <= 0.5 + 1e-12
-    assert r["free"]["longest_step"].max() >= r["clipped"]["longest_step"].max()
+    assert r.start.shape == (200, 2)
+    assert (r.start[:, 0] >= w_lo).all() and (r.start[:, 0] <= w_hi).all()
+    assert (r.start[:, 1] >= b_lo).all() and (r.start[:, 1] <= b_hi).all()
+    np.testing.assert_array_equal(r.start, remedies.cliff_from_starts(0, n=200, steps=40).start)
+    assert r.clipped.longest_step.max() <= 0.5 + 1e-12
+    assert r.free.longest_step.max() >= r.clipped.longest_step.max()
 
 
 def test_reversal_experiment_labels_and_padding():
-    r = remedies.reversal_experiment(0, lengths=(2, 3), steps=2, d=8)
+    r = vanishing.reversal_experiment(0, lengths=(2, 3), steps=2, d=8)
     assert list(r) == ["S = 2, in order", "S = 2, reversed", "S = 3, in order", "S = 3, reversed"]
     for label, acc in r.items():
         assert acc.shape == (3,)
         assert np.isnan(acc[2]) == label.startswith("S = 2")
         assert np.all((acc[~np.isnan(acc)] >= 0) & (acc[~np.isnan(acc)] <= 1))
-    np.testing.assert_array_equal(remedies.reversal_accuracy(3, True, 0, steps=2, d=8), r["S = 3, reversed"])
+    np.testing.assert_array_equal(vanishing.reversal_accuracy(3, True, 0, steps=2, d=8), r["S = 3, reversed"])
 
 
 def test_initialisation_norms_start_at_one_and_the_irnn_matches_relu_gradient_norms():
-    r = remedies.initialisation_norms(1, d=16, T=30)
-    assert list(r["norm"]) == list(remedies.INIT_FAMILIES)
-    for norm in r["norm"].values():
+    r = vanishing.initialisation_norms(1, d=16, T=30)
+    assert list(r.norm) == list(vanishing.INIT_FAMILIES)
+    for norm in r.norm.values():
         assert norm.shape == (31,) and norm[30] == 1.0
-    irnn = remedies.relu_gradient_norms(np.eye(16), 30, 1.0, rng=1)
-    np.testing.assert_array_equal(r["norm"][remedies.INIT_FAMILIES[0]], irnn["norm"])
-    assert r["alive"] == irnn["alive"][0] and r["active"] == pytest.approx(irnn["active"].mean())
+    irnn = vanishing.relu_gradient_norms(np.eye(16), 30, 1.0, rng=1)
+    np.testing.assert_array_equal(r.norm[vanishing.INIT_FAMILIES[0]], irnn.norm)
+    assert r.alive == irnn.alive[0] and r.active == pytest.approx(irnn.active.mean())
 
 
 def test_memory_ratios_grow_with_the_forget_bias():
-    r = remedies.memory_ratios(0, biases=(0.0, 3.0), T=30, d=16)
+    r = vanishing.memory_ratios(0, biases=(0.0, 3.0), T=30, d=16)
     assert list(r) == ["LSTM, forget-gate bias 0.0", "LSTM, forget-gate bias 3.0", "tanh RNN"]
     assert r["LSTM, forget-gate bias 3.0"] > 100 * r["LSTM, forget-gate bias 0.0"] > 0
     # the tanh RNN ratio is ||dL/dh_0|| / ||dL/dh_T||, as bptt.backward computes it
@@ -147,8 +172,8 @@ def test_memory_ratios_grow_with_the_forget_bias():
     fwd = rnn.forward(p, xs)
     ys, mask = np.zeros((30, 8), int), np.zeros((30, 8))
     ys[-1], mask[-1] = y_last, 1.0
-    d_os = bptt.output_grad(fwd.os, ys, mask)
-    _, dh0 = bptt.backward(p, xs, fwd, d_os)
+    d_os = losses.output_grad(fwd.os, ys, mask)
+    dh0 = bptt.backward(p, xs, fwd, d_os).d_h0
     assert r["tanh RNN"] == pytest.approx(np.linalg.norm(dh0) / np.linalg.norm(d_os[-1] @ p.V))
 
 
@@ -167,9 +192,9 @@ def test_chapter_5_figure_builders():
     with pytest.raises(ValueError, match="starts, thrown"):
         plots.cliff_seeds(ws, bs, L, starts, thrown[:, :3], {}, "t")
     runs = {"a": np.array([[1.0, 0.1, 0.0], [1.0, 0.2, 0.01]]), "b": np.ones((2, 3))}
-    fig = plots.seed_bands([0, 1, 2], runs, "t", "k", "norm")
+    fig = plots.seeds([0, 1, 2], runs, "t", "k", "norm", show="band", log=True)
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and len(ax.lines) == 4 and ax.get_title() == "t"
     with pytest.raises(ValueError, match=r"expected shape \(S, 3\)"):
-        plots.seed_bands([0, 1, 2], {"a": np.ones((2, 4))}, "t", "k", "norm")
+        plots.seeds([0, 1, 2], {"a": np.ones((2, 4))}, "t", "k", "norm", show="band", log=True)
     plt.close("all")

@@ -26,20 +26,52 @@ def test_matrix_families_have_the_requested_spectral_radius(family, rho):
 def test_power_norms_lie_between_the_bounds(seed, d, rho):
     W = spectral.matrix("gaussian", d, rho, rng=seed)
     r = spectral.power_norms(W, 30)
-    assert r["norm"][0] == 1.0
-    assert np.all(r["rho_t"] <= r["norm"] * (1 + 1e-9) + 1e-300)
-    assert np.all(r["norm"] <= r["sigma_t"] * (1 + 1e-9))
+    assert r.norm[0] == 1.0
+    assert np.all(r.rho_t <= r.norm * (1 + 1e-9) + 1e-300)
+    assert np.all(r.norm <= r.sigma_t * (1 + 1e-9))
 
 
 def test_gelfand_formula_converges_to_the_spectral_radius():
     W = spectral.matrix("gaussian", 6, 0.8, rng=3)
-    g = spectral.power_norms(W, 400)["gelfand"]
+    g = spectral.power_norms(W, 400).gelfand
     assert abs(g[400] - 0.8) < abs(g[5] - 0.8) and abs(g[400] - 0.8) < 0.02
+
+
+@pytest.mark.parametrize("c", [0.5, 0.9, 1.3])
+def test_gelfand_root_is_the_t_th_root_of_the_t_th_power(c):
+    # W = c I: ||W^t|| = c^t exactly, so ||W^t||^(1/t) = c at every t >= 1 (a root of t + 1 or t - 1 is not)
+    r = spectral.power_norms(c * np.eye(3), 12)
+    assert np.isnan(r.gelfand[0])
+    np.testing.assert_allclose(r.gelfand[1:], c, rtol=1e-12)
+    W = spectral.matrix("gaussian", 5, 1.1, rng=2)
+    r = spectral.power_norms(W, 9)
+    np.testing.assert_allclose(r.gelfand[1:], r.norm[1:] ** (1.0 / np.arange(1, 10)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_orthogonal_family_is_the_qr_factor_with_a_positive_triangle(seed):
+    # The Haar sign fix: W / rho = Q diag(sign R_ii) for A = Q R, so (W / rho)^T A is upper triangular with
+    # a positive diagonal (numpy's own Q leaves about half of those diagonal entries negative).
+    d, rho = 6, 1.3
+    A = np.random.default_rng(seed).normal(0.0, 1.0 / np.sqrt(d), (d, d))   # the draw inside matrix()
+    R = (spectral.matrix("orthogonal", d, rho, rng=seed) / rho).T @ A
+    np.testing.assert_allclose(np.tril(R, -1), 0.0, atol=1e-12)
+    assert np.all(np.diag(R) > 0)
+    _, R_numpy = np.linalg.qr(A)
+    np.testing.assert_allclose(np.abs(np.diag(R)), np.abs(np.diag(R_numpy)), rtol=1e-12)
+
+
+def test_gradient_norms_at_init_is_gradient_norms_of_the_drawn_matrix():
+    r = spectral.gradient_norms_at_init(rho=1.1, family="symmetric", activation="linear", d=8, T=20, seed=3)
+    direct = spectral.gradient_norms(spectral.matrix("symmetric", 8, 1.1, rng=3), 20, "linear", 0.1, rng=4)
+    np.testing.assert_array_equal(r.norm, direct.norm)
+    assert (r.rho, r.family, r.T, r.activation) == (1.1, "symmetric", 20, "linear")
+    assert isinstance(r, spectral.GradientNorms)
 
 
 def test_nonnormal_matrix_grows_before_it_decays():
     r = spectral.power_norms(spectral.nonnormal(0.9, 5.0), 200)
-    assert r["norm"].max() > 10 and r["norm"][200] < 1e-2
+    assert r.norm.max() > 10 and r.norm[200] < 1e-2
     assert spectral.spectral_radius(spectral.nonnormal(0.9, 5.0)) == pytest.approx(0.9)
 
 
@@ -63,7 +95,7 @@ def test_gradient_norms_linear_with_zero_input_equal_transposed_powers():
     g /= np.linalg.norm(g)
     for k in (0, 5, 12):
         expected = np.linalg.norm(np.linalg.matrix_power(W.T, 12 - k) @ g)
-        assert r["norm"][k] == pytest.approx(expected, rel=1e-10)
+        assert r.norm[k] == pytest.approx(expected, rel=1e-10)
 
 
 def test_gradient_norms_agree_with_bptt_through_the_same_tanh_network():
@@ -78,8 +110,8 @@ def test_gradient_norms_agree_with_bptt_through_the_same_tanh_network():
     p = rnn.Params(U=np.eye(6), W=W, V=np.zeros((1, 6)), b=np.zeros(6), c=np.zeros(1))
     xs = u[:, None, :]
     fwd = rnn.forward(p, xs)
-    _, dh0 = bptt.backward(p, xs, fwd, np.zeros((T, 1, 1)), d_hT=g[None])
-    assert r["norm"][0] == pytest.approx(np.linalg.norm(dh0), rel=1e-10)
+    dh0 = bptt.backward(p, xs, fwd, np.zeros((T, 1, 1)), d_hT=g[None]).d_h0
+    assert r.norm[0] == pytest.approx(np.linalg.norm(dh0), rel=1e-10)
 
 
 @pytest.mark.parametrize("activation", spectral.ACTIVATIONS)
@@ -87,17 +119,17 @@ def test_gradient_never_exceeds_the_sigma_max_bound(activation):
     for rho in (0.5, 1.0, 1.4):
         r = spectral.gradient_norms(spectral.matrix("gaussian", 16, rho, rng=1), 40, activation,
                                     input_scale=0.5)
-        assert np.all(r["norm"] <= r["sigma_bound"] * (1 + 1e-9))
+        assert np.all(r.norm <= r.sigma_bound * (1 + 1e-9))
 
 
 def test_vanishing_below_one_and_explosion_possible_above():
-    small = spectral.explorer(rho=0.8, family="orthogonal", activation="tanh")     # sigma_max = 0.8
-    assert small["norm"][0] < 0.8 ** 100 * 1.0001
+    small = spectral.gradient_norms_at_init(rho=0.8, family="orthogonal", activation="tanh")   # sigma_max 0.8
+    assert small.norm[0] < 0.8 ** 100 * 1.0001
     big = spectral.gradient_norms(spectral.matrix("orthogonal", 64, 1.2, rng=0), 100, "tanh", input_scale=0.0)
-    assert big["norm"][0] > 1e6                         # states stay at 0: the Jacobian is W itself
+    assert big.norm[0] > 1e6                         # states stay at 0: the Jacobian is W itself
     saturated = spectral.gradient_norms(spectral.matrix("orthogonal", 64, 1.2, rng=0), 100, "tanh",
                                         input_scale=3.0)
-    assert saturated["norm"][0] < 1e-3                  # same W, saturated tanh: it vanishes instead
+    assert saturated.norm[0] < 1e-3                  # same W, saturated tanh: it vanishes instead
 
 
 def test_step_jacobian_matches_central_differences_of_rnn_step():
@@ -113,10 +145,10 @@ def test_step_jacobian_matches_central_differences_of_rnn_step():
 
 def test_explorer_is_fast_enough_for_a_slider():
     import time
-    spectral.explorer()
+    spectral.gradient_norms_at_init()
     start = time.perf_counter()
     for _ in range(5):
-        spectral.explorer(rho=1.3, family="symmetric")
+        spectral.gradient_norms_at_init(rho=1.3, family="symmetric")
     assert (time.perf_counter() - start) / 5 < 0.25     # generous: the budget (50 ms) is benchmarked
 
 
@@ -131,3 +163,21 @@ def test_explorer_is_fast_enough_for_a_slider():
 def test_bad_input_raises_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: spectral.matrix(None, 4, 1.0), "family: expected one of"),
+    (lambda: spectral.matrix(["gaussian"], 4, 1.0), "family: expected one of"),
+    (lambda: spectral.nonnormal(0.9, "5"), "a: expected a finite real number"),
+    (lambda: spectral.gradient_norms(np.eye(3), 2.0), "T: expected an integer"),
+    (lambda: spectral.gradient_norms_at_init(seed=1.5), "seed: expected an integer"),
+    (lambda: spectral.gradient_norms_at_init(activation=1), "activation: expected one of"),
+])
+def test_wrong_types_raise_a_type_error_naming_the_argument(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_nonfinite_values_raise_a_value_error_naming_the_argument():
+    with pytest.raises(ValueError, match="a: expected a finite number"):
+        spectral.nonnormal(0.9, np.nan)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,12 +45,28 @@ def over_seeds(run: Callable, seeds: Iterable[int] = SEEDS, label: str = "", log
     return results
 
 
-def spread(values, axis: int = 0) -> dict:
+@dataclass(frozen=True, eq=False)
+class Spread:
+    """``mean``, ``min`` and ``max`` over seeds, each of the shape of one seed's values."""
+
+    mean: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+
+
+def spread(values, axis: int = 0) -> Spread:
     """Mean, minimum and maximum over seeds (``axis``) of ``values``: (S, ...) -> each of shape (...)."""
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 0 or values.shape[axis] == 0:
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis: expected an int, got {type(axis).__name__}")
+    try:
+        values = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"values: expected an array of real numbers, got {type(values).__name__}") from None
+    if not -values.ndim <= axis < values.ndim or values.ndim == 0:
+        raise ValueError(f"axis: expected an axis of values (shape {values.shape}), got {axis}")
+    if values.shape[axis] == 0:
         raise ValueError(f"values: expected at least one seed along axis {axis}, got shape {values.shape}")
-    return {"mean": values.mean(axis), "min": values.min(axis), "max": values.max(axis)}
+    return Spread(mean=values.mean(axis), min=values.min(axis), max=values.max(axis))
 
 
 def check(statement: str, values, above: float | None = None, below: float | None = None,

@@ -4,10 +4,13 @@ An explorer is three things: ``compute(**values) -> result`` (pure, tested elsew
 ``draw(result) -> Figure`` (a builder from ``plots``), and a list of ``Control``s, each a keyword
 argument of ``compute`` with the finite list of values a reader may choose from.
 
-- ``live(...)``: ipywidgets sliders and menus that recompute and redraw (Jupyter, Binder).
-- ``scrubbable(...)``: the same two calls evaluated over every combination of the controls' values,
-  drawn as tiles of one PNG image, with HTML controls whose few lines of JavaScript show one tile at a
-  time. It needs no kernel and no network, so it works in the static HTML book.
+- ``figure_at_defaults(...)``: the figure at the controls' defaults, the printed book's view.
+- ``widget_explorer(...)``: ipywidgets sliders and menus that recompute and redraw (Jupyter, Binder).
+  A figure drawn as a ``plots.UpdatableFigure`` is updated in place: only the artists that depend on
+  the result are redrawn over a cached background, so a move of a slider costs well under 200 ms.
+- ``sprite_explorer(...)``: the same two calls evaluated over every combination of the controls' values,
+  drawn as tiles of one PNG image (the *sprite*), with HTML controls whose few lines of JavaScript show
+  one tile at a time. It needs no kernel and no network, so it works in the static HTML book.
 
 Because a control only offers the listed values, a reader cannot set a value outside the range the
 chapter has checked.
@@ -22,10 +25,12 @@ import io
 import itertools
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from .plots.updatable import UpdatableFigure
 
 
 @dataclass(frozen=True)
@@ -57,18 +62,25 @@ def defaults(controls) -> dict:
     return {c.name: c.default for c in controls}
 
 
-def static(compute, draw, controls, **overrides):
+def figure_at_defaults(compute, draw, controls, **overrides):
     """The figure at the controls' defaults (or at ``overrides``): the printed book's view."""
+    _check_explorer(compute, draw, controls)
     _check_names(controls, overrides)
     return draw(compute(**(defaults(controls) | overrides)))
 
 
-class LiveView:
-    """The ipywidgets view: ``widget`` to display, ``controls`` by name, the latest ``result``/``figure``."""
+class WidgetExplorer:
+    """The ipywidgets view: ``widget`` to display, ``controls`` by name, the latest ``result``/``figure``.
+
+    The figure is shown as a PNG image inside an ``Output`` widget. When ``draw`` returns a
+    ``plots.UpdatableFigure``, a change of a control updates that figure's artists in place and renders
+    only them (``UpdatableFigure.png``); any other figure is drawn again from scratch.
+    """
 
     def __init__(self, compute, draw, controls):
         import ipywidgets as w
 
+        _check_explorer(compute, draw, controls)
         self._compute, self._draw = compute, draw
         self.controls = {}
         for c in controls:
@@ -89,22 +101,24 @@ class LiveView:
         self.update()
 
     def __repr__(self) -> str:
-        return f"<LiveView with controls {list(self.controls)}>"
+        return f"<WidgetExplorer with controls {list(self.controls)}>"
 
     def values(self) -> dict:
         return {name: widget.value for name, widget in self.controls.items()}
 
     def update(self, change=None) -> None:
-        from IPython.display import display
-
+        """Recompute at the controls' values and show the new figure (in place where it can be)."""
         self.result = self._compute(**self.values())
-        if self.figure is not None:
-            plt.close(self.figure)
-        self.figure = self._draw(self.result)
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(self.figure)
-        plt.close(self.figure)          # shown through the Output widget only, not again by the backend
+        if not (isinstance(self.figure, UpdatableFigure) and self.figure.refresh(self.result)):
+            if self.figure is not None:
+                plt.close(self.figure)
+            self.figure = self._draw(self.result)
+            plt.close(self.figure)      # shown through the Output widget only, not again by the backend
+        png = self.figure.png() if isinstance(self.figure, UpdatableFigure) else _png(self.figure)
+        # the Output widget's outputs set at once: no clear-then-display flicker, and no kernel needed
+        self.output.outputs = ({"output_type": "display_data", "metadata": {},
+                                "data": {"image/png": base64.b64encode(png).decode(),
+                                         "text/plain": "<the explorer's figure, as a PNG image>"}},)
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -117,9 +131,9 @@ class LiveView:
         display(bundle, raw=True)
 
 
-def live(compute, draw, controls) -> LiveView:
-    """Sliders (numbers) and menus (names) that recompute and redraw on every change."""
-    return LiveView(compute, draw, controls)
+def widget_explorer(compute, draw, controls) -> WidgetExplorer:
+    """ipywidgets sliders (numbers) and menus (names) that recompute and redraw on every change."""
+    return WidgetExplorer(compute, draw, controls)
 
 
 class Scrubbable:
@@ -136,8 +150,14 @@ class Scrubbable:
 
     def __init__(self, compute, draw, controls, dpi: int = 80, colors: int = 64, progress=None,
                  caption: str = ""):
+        _check_explorer(compute, draw, controls)
         if not isinstance(caption, str):
             raise TypeError(f"caption: expected a str, got {type(caption).__name__}")
+        _check_int("dpi", dpi, 10, 600)
+        _check_int("colors", colors, 2, 256)
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress: expected a function of one str or None, got "
+                            f"{type(progress).__name__}")
         self.controls, self.caption = list(controls), caption
         combos = list(itertools.product(*[range(len(c.values)) for c in self.controls]))
         self.keys, index, prints, results = [], {}, [], []
@@ -181,6 +201,10 @@ class Scrubbable:
 
     def frame_for(self, **values) -> bytes:
         """The picture (PNG bytes) shown for these control values (for tests)."""
+        _check_names(self.controls, values)
+        for c in self.controls:
+            if c.name in values and values[c.name] not in c.values:
+                raise ValueError(f"{c.name}: expected one of {list(c.values)}, got {values[c.name]!r}")
         combo = "_".join(str(c.values.index(values.get(c.name, c.default))) for c in self.controls)
         return self.frames[dict(self.keys)[combo]]
 
@@ -229,18 +253,28 @@ class Scrubbable:
             f"<script>{_SCRIPT.replace('UID', self.uid)}</script></div>")
 
 
-def scrubbable(compute, draw, controls, **kwargs) -> Scrubbable:
-    """Precompute ``draw(compute(...))`` over every combination of control values (see ``Scrubbable``)."""
+def sprite_explorer(compute, draw, controls, **kwargs) -> Scrubbable:
+    """The kernel-free explorer: ``draw(compute(...))`` precomputed over every combination of control
+    values, as tiles of one PNG sprite with HTML controls (see ``Scrubbable``)."""
     return Scrubbable(compute, draw, controls, **kwargs)
 
 
 def fingerprint(result, digits: int = 3) -> str:
-    """A hash of ``result`` (nested dicts, lists, arrays, numbers, strings) with floats to ``digits`` digits.
+    """A hash of ``result`` (nested dicts, NamedTuples, dataclasses, lists, arrays, numbers, strings) with
+    floats to ``digits`` significant digits.
 
-    Two runs that differ only in the last bits of their floats get the same fingerprint (unless a value
-    sits within about 1e-13 of a rounding boundary, which is improbable), a changed computation another.
+    A NamedTuple or dataclass counts as the dict of its fields, so a typed result has the fingerprint of
+    the dict it replaced. Two runs that differ only in the last bits of their floats get the same
+    fingerprint (unless a value sits within about 1e-13 of a rounding boundary, which is improbable), a
+    changed computation another.
     """
+    _check_int("digits", digits, 1, 17)
+
     def canon(x):
+        if isinstance(x, tuple) and hasattr(x, "_asdict"):          # a NamedTuple
+            x = x._asdict()
+        elif is_dataclass(x) and not isinstance(x, type):
+            x = {f.name: getattr(x, f.name) for f in fields(x)}
         if isinstance(x, dict):
             return "{" + ",".join(f"{k}:{canon(x[k])}" for k in sorted(x, key=str)) + "}"
         if isinstance(x, str):
@@ -255,6 +289,8 @@ def fingerprint(result, digits: int = 3) -> str:
             return f"f{arr.shape}[{text}]"
         if arr.dtype.kind in "biu":
             return f"i{arr.shape}{arr.ravel().tolist()}"
+        if arr.dtype.kind == "U":                                    # an array of labels
+            return f"s{arr.shape}{arr.ravel().tolist()}"
         raise TypeError(f"result: expected numbers, arrays, strings, lists or dicts, got {type(x).__name__}")
     return hashlib.sha1(canon(result).encode()).hexdigest()[:16]
 
@@ -325,6 +361,12 @@ _SCRIPT = """(function () {
 })();"""
 
 
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
 def _rgb(fig, dpi: int) -> np.ndarray:
     """The figure rendered at ``dpi`` as an (H, W, 3) uint8 array."""
     from PIL import Image
@@ -360,3 +402,21 @@ def _check_names(controls, values) -> None:
     unknown = set(values) - names
     if unknown:
         raise ValueError(f"expected control names among {sorted(names)}, got {sorted(unknown)}")
+
+
+def _check_explorer(compute, draw, controls) -> None:
+    for name, f in (("compute", compute), ("draw", draw)):
+        if not callable(f):
+            raise TypeError(f"{name}: expected a function, got {type(f).__name__}")
+    if isinstance(controls, str | bytes) or not hasattr(controls, "__iter__"):
+        raise TypeError(f"controls: expected a sequence of Control, got {type(controls).__name__}")
+    bad = [type(c).__name__ for c in controls if not isinstance(c, Control)]
+    if bad or not list(controls):
+        raise TypeError(f"controls: expected a non-empty sequence of Control, got {bad or 'nothing'}")
+
+
+def _check_int(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}: expected an int from {low} to {high}, got {value}")

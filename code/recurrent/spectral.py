@@ -10,14 +10,59 @@ dL/dh_k = J_{k+1}^T ... J_T^T g_T: the recursion of chapter 2 without the output
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ._checks import as_float_array, choice, positive_float, positive_int, rng_from
+from ._checks import as_float_array, finite_float, one_of, positive_float, positive_int, rng_from
 from .interactive import Control
 
 FAMILIES = ("gaussian", "orthogonal", "symmetric")
 ACTIVATIONS = ("linear", "tanh")
 DERIVATIVE_BOUND = {"linear": 1.0, "tanh": 1.0, "sigmoid": 0.25}   # max |phi'|
+
+
+@dataclass(frozen=True, eq=False)
+class PowerNorms:
+    """||W^t||_2 for t = 0..t_max beside its bounds, all of shape (t_max + 1,).
+
+    ``t``: the powers; ``norm``: ||W^t||_2; ``rho_t``: rho(W)^t, a lower bound; ``sigma_t``:
+    sigma_max(W)^t, an upper bound; ``gelfand``: ||W^t||^(1/t) (NaN at t = 0), which tends to rho(W).
+    """
+
+    t: np.ndarray
+    norm: np.ndarray
+    rho_t: np.ndarray
+    sigma_t: np.ndarray
+    gelfand: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class GradientNorms:
+    """||dL/dh_k|| for k = 0..T when a unit gradient arrives at h_T, with its bounds and the spectrum of W.
+
+    ``k``: (T + 1,) steps; ``norm``: (T + 1,), norm[T] = 1; ``sigma_bound``: (gamma sigma_max)^(T - k), an
+    upper bound (gamma = max |phi'|); ``rho_ref``: rho^(T - k), the linear network's typical rate;
+    ``singular_values``: (d,) of W, descending; ``eigenvalues``: (d,) of W, complex; ``activation``: phi's
+    name; ``T``: the number of steps.
+    """
+
+    k: np.ndarray
+    norm: np.ndarray
+    sigma_bound: np.ndarray
+    rho_ref: np.ndarray
+    singular_values: np.ndarray
+    eigenvalues: np.ndarray
+    activation: str
+    T: int
+
+
+@dataclass(frozen=True, eq=False)
+class GradientNormsAtInit(GradientNorms):
+    """``GradientNorms`` of a random W drawn from ``family`` with spectral radius ``rho``."""
+
+    rho: float
+    family: str
 
 
 def spectral_radius(W) -> float:
@@ -33,12 +78,12 @@ def matrix(family: str, d: int, rho: float, rng=0):
     orthogonal: rho times a random orthogonal matrix, so every singular value equals rho;
     symmetric: (A + A^T) / 2 scaled, a normal matrix whose singular values are |eigenvalues|.
     """
-    choice("family", family, set(FAMILIES))
+    one_of("family", family, FAMILIES)
     d, rho, rng = positive_int("d", d), positive_float("rho", rho), rng_from(rng)
     A = rng.normal(0.0, 1.0 / np.sqrt(d), (d, d))
     if family == "orthogonal":
         Q, R = np.linalg.qr(A)
-        return rho * Q * np.sign(np.diag(R))          # sign fix: Haar-distributed Q
+        return rho * Q * np.sign(np.diag(R))          # sign fix: Haar-distributed Q (columns times sign R_ii)
     if family == "symmetric":
         A = (A + A.T) / 2
     return A * (rho / spectral_radius(A))
@@ -46,14 +91,14 @@ def matrix(family: str, d: int, rho: float, rng=0):
 
 def nonnormal(rho: float, a: float):
     """The 2x2 matrix [[rho, a], [0, rho]]: spectral radius rho, but ||W^t|| grows first when a is large."""
-    return np.array([[positive_float("rho", rho), float(a)], [0.0, rho]])
+    rho, a = positive_float("rho", rho), finite_float("a", a)
+    return np.array([[rho, a], [0.0, rho]])
 
 
-def power_norms(W, t_max: int) -> dict:
-    """||W^t||_2 for t = 0..t_max with the bounds rho^t <= ||W^t|| <= sigma_max^t.
+def power_norms(W, t_max: int) -> PowerNorms:
+    """||W^t||_2 for t = 0..t_max with the bounds rho^t <= ||W^t|| <= sigma_max^t (see ``PowerNorms``).
 
-    Returns arrays ``t``, ``norm``, ``rho_t``, ``sigma_t`` and ``gelfand`` = ||W^t||^(1/t) (t >= 1),
-    which tends to rho(W) as t grows (Gelfand's formula).
+    Its ``gelfand`` = ||W^t||^(1/t) tends to rho(W) as t grows (Gelfand's formula).
     """
     W, t_max = _square("W", W), positive_int("t_max", t_max)
     norms, P = [1.0], np.eye(len(W))
@@ -64,7 +109,7 @@ def power_norms(W, t_max: int) -> dict:
     rho, sigma = spectral_radius(W), np.linalg.norm(W, 2)
     with np.errstate(divide="ignore"):
         gelfand = np.where(t > 0, norms ** (1.0 / np.maximum(t, 1)), np.nan)
-    return {"t": t, "norm": norms, "rho_t": rho ** t, "sigma_t": sigma ** t, "gelfand": gelfand}
+    return PowerNorms(t=t, norm=norms, rho_t=rho ** t, sigma_t=sigma ** t, gelfand=gelfand)
 
 
 def svd_power(W, t: int):
@@ -74,18 +119,16 @@ def svd_power(W, t: int):
     return (U_ * s**t) @ Vt
 
 
-def gradient_norms(W, T: int, activation: str = "tanh", input_scale: float = 1.0, rng=0) -> dict:
+def gradient_norms(W, T: int, activation: str = "tanh", input_scale: float = 1.0, rng=0) -> GradientNorms:
     """||dL/dh_k|| for k = 0..T when a unit gradient arrives at h_T, in an RNN at initialisation.
 
     The states follow h_t = phi(W h_{t-1} + u_t) from h_0 = 0, with inputs u_t = U x_t drawn as
     N(0, input_scale^2) per unit (``input_scale=0`` keeps every state at 0). The gradient is pushed
-    back by dL/dh_{t-1} = W^T diag(phi'(z_t)) dL/dh_t. Returns ``k``, ``norm`` (T + 1 values, norm[T]
-    = 1), the bounds ``sigma_bound`` = (gamma sigma_max)^(T-k) and ``rho_ref`` = rho^(T-k), and the
-    spectrum of W: ``singular_values`` (descending) and ``eigenvalues``.
+    back by dL/dh_{t-1} = W^T diag(phi'(z_t)) dL/dh_t. See ``GradientNorms`` for the fields.
     """
     W = _square("W", W)
     T, d = positive_int("T", T), len(W)
-    choice("activation", activation, set(ACTIVATIONS))
+    one_of("activation", activation, ACTIVATIONS)
     input_scale, rng = positive_float("input_scale", input_scale, allow_zero=True), rng_from(rng)
     u = rng.normal(0.0, input_scale, (T, d))
     g = rng.normal(size=d)
@@ -103,20 +146,23 @@ def gradient_norms(W, T: int, activation: str = "tanh", input_scale: float = 1.0
         norms[t - 1] = np.linalg.norm(g)
     s = np.linalg.svd(W, compute_uv=False)
     k = np.arange(T + 1)
-    return {"k": k, "norm": norms, "sigma_bound": (DERIVATIVE_BOUND[activation] * s[0]) ** (T - k),
-            "rho_ref": spectral_radius(W) ** (T - k), "singular_values": s,
-            "eigenvalues": np.linalg.eigvals(W), "activation": activation, "T": T}
+    return GradientNorms(k=k, norm=norms, sigma_bound=(DERIVATIVE_BOUND[activation] * s[0]) ** (T - k),
+                         rho_ref=spectral_radius(W) ** (T - k), singular_values=s,
+                         eigenvalues=np.linalg.eigvals(W), activation=activation, T=T)
 
 
-def explorer(rho: float = 0.9, family: str = "gaussian", activation: str = "tanh", d: int = 64,
-             T: int = 100, input_scale: float = 0.1, seed: int = 0) -> dict:
-    """What the chapter's explorer shows: ``gradient_norms`` for a W of the family and radius chosen.
+def gradient_norms_at_init(rho: float = 0.9, family: str = "gaussian", activation: str = "tanh", d: int = 64,
+                           T: int = 100, input_scale: float = 0.1, seed: int = 0) -> GradientNormsAtInit:
+    """``gradient_norms`` for a random W of ``family`` with spectral radius ``rho`` (the chapter's explorer).
 
-    Small inputs (``input_scale=0.1``) keep a tanh network near its linear regime at first, so that
-    the spectrum of W, not saturation, decides what happens.
+    W is drawn with ``seed``, the inputs and the arriving gradient with ``seed + 1``. Small inputs
+    (``input_scale=0.1``) keep a tanh network near its linear regime at first, so that the spectrum of W,
+    not saturation, decides what happens.
     """
+    seed = positive_int("seed", seed, minimum=0)
     W = matrix(family, d, rho, seed)
-    return gradient_norms(W, T, activation, input_scale, rng=seed + 1) | {"rho": rho, "family": family}
+    r = gradient_norms(W, T, activation, input_scale, rng=seed + 1)
+    return GradientNormsAtInit(**vars(r), rho=float(rho), family=family)
 
 
 def step_jacobian(W, h):

@@ -9,20 +9,20 @@ from importlib import resources
 
 import numpy as np
 
-from ._checks import choice, positive_int, rng_from
+from ._checks import one_of, positive_int, rng_from
 
 UNK = "<unk>"
 
 
 def load_text(name: str = "sonnets") -> str:
     """A text shipped with the package (see ``recurrent/data/README.md``)."""
-    choice("name", name, {"sonnets"})
+    one_of("name", name, {"sonnets"})
     return resources.files("recurrent.data").joinpath(f"{name}.txt").read_text(encoding="utf-8")
 
 
 def tokenize(text: str, level: str = "char") -> list:
     """Split text into characters, or into words and punctuation marks (``level="word"``)."""
-    choice("level", level, {"char", "word"})
+    one_of("level", level, {"char", "word"})
     if level == "char":
         return list(text)
     return re.findall(r"[\w']+|[^\w\s]", text.lower())
@@ -32,7 +32,7 @@ class Vocab:
     """A sorted list of tokens and the map token -> id. Word vocabularies have an ``<unk>`` id 0."""
 
     def __init__(self, tokens, level: str = "char"):
-        self.level = choice("level", level, {"char", "word"})
+        self.level = one_of("level", level, {"char", "word"})
         tokens = sorted(set(tokens))
         self.tokens = tokens if level == "char" else [UNK] + [t for t in tokens if t != UNK]
         self.index = {t: i for i, t in enumerate(self.tokens)}
@@ -101,7 +101,7 @@ def ngram_perplexity(train_ids, test_ids, k: int, order: int = 1) -> float:
     next token given the previous one. A yardstick for what a sequence model must beat.
     """
     k = positive_int("k", k)
-    choice("order", order, {0, 1, 2})
+    one_of("order", order, {0, 1, 2})
     train_ids, test_ids = np.asarray(train_ids), np.asarray(test_ids)
     if order == 0:
         return float(k)

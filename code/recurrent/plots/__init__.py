@@ -1,0 +1,28 @@
+"""The house style and every figure of the book: a few general primitives, then each chapter's figures.
+
+Each builder takes arrays or the typed results of a chapter module (computed elsewhere), draws one
+figure in the house style and returns the ``matplotlib.figure.Figure``. Notebooks call
+``fig = plots.<builder>(...)``; nothing here computes a result the text relies on.
+
+    style        use_style, COLORS, CYCLE and the checks every builder shares
+    primitives   curves (linear, log-y, log-log), seeds (points, lines or bands over seeds), panels
+    updatable    UpdatableFigure: explorers' figures that take a new result in place
+    rnn          ch. 1-2: unrolled, heatmap, error_bars, minibatch_noise, char_model_seeds
+    spectral     ch. 3: gradient_flow (explorer), power_bounds
+    fixed_points ch. 4: cobweb (explorer), bifurcation
+    remedies     ch. 5: cliff, cliff_seeds
+    gates        ch. 6-7: memory_flow (explorer), gate_trace, activations
+"""
+from .fixed_points import bifurcation, cobweb
+from .gates import activations, gate_trace, memory_flow
+from .primitives import curves, finish, panels, seeds
+from .remedies import cliff, cliff_seeds
+from .rnn import char_model_seeds, error_bars, heatmap, minibatch_noise, unrolled
+from .spectral import gradient_flow, power_bounds
+from .style import COLORS, CYCLE, use_style
+from .updatable import UpdatableFigure
+
+__all__ = ["COLORS", "CYCLE", "UpdatableFigure", "activations", "bifurcation", "char_model_seeds", "cliff",
+           "cliff_seeds", "cobweb", "curves", "error_bars", "finish", "gate_trace", "gradient_flow",
+           "heatmap", "memory_flow", "minibatch_noise", "panels", "power_bounds", "seeds", "unrolled",
+           "use_style"]
