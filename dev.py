@@ -10,10 +10,15 @@
     python3 dev.py execute   re-execute every notebook in place, top to bottom in a fresh kernel
     python3 dev.py lab       open the notebooks in JupyterLab
     python3 dev.py links     rewrite README.md's Binder badge from the repository URL in book/_config.yml
+    python3 dev.py lock      compile requirements.in and requirements-dev.in into the pinned
+                             requirements.txt and requirements-dev.txt (with uv; extra arguments go
+                             to it, for example `--upgrade-package numpy`), then reinstall .venv/
 
-Each command first makes sure that .venv/ exists and holds exactly requirements.txt (which also
-installs the helper package `recurrent` from code/); it reinstalls only when requirements.txt or
-pyproject.toml changed. Extra arguments after `test` go to pytest (for example `-k softmax`).
+Each command first makes sure that .venv/ exists and holds exactly requirements-dev.txt (the
+reader set of requirements.txt, which also installs the helper package `recurrent` from code/,
+plus the build and test tools); it reinstalls only when one of SETUP_FILES changed. Extra
+arguments after `test` go to pytest (for example `-k softmax`). A set-up step that fails (pip,
+apt-get, npm) stops the command with a message saying what failed and what to run.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -30,6 +37,14 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".requirements.sha256"
+# The lock files and what they are compiled from: a change to any of them reinstalls .venv/.
+LOCKS = {"requirements.txt": "requirements.in", "requirements-dev.txt": "requirements-dev.in"}
+SETUP_FILES = (*LOCKS, *LOCKS.values(), "pyproject.toml")
+# apt-get waits this long for another apt-get's dpkg lock before it gives up (DPkg::Lock::Timeout).
+# `apt-get update` ignores that option and fails at once if another one holds the package lists'
+# lock (apt 2.6), so dev.py waits for that lock itself, as long.
+APT_LOCK_TIMEOUT_S = 120
+APT_LISTS_LOCK = Path("/var/lib/apt/lists/lock")
 
 
 def say(msg: str) -> None:
@@ -41,46 +56,134 @@ def run(cmd, **kw) -> int:
     return subprocess.call([str(c) for c in cmd], cwd=kw.pop("cwd", ROOT), **kw)
 
 
+def fail(step: str, todo: str, status: int | None = None) -> None:
+    """Stop the command: set-up step `step` failed (with exit `status`); `todo` says what to run."""
+    how = f" (exit status {status})" if status is not None else ""
+    sys.exit(f"[dev] set-up failed: {step}{how}.\n[dev] {todo}")
+
+
+def setup_digest(root: Path) -> str:
+    """SHA-256 over the names and contents of SETUP_FILES in `root`: the stamp of an installed .venv/."""
+    digest = hashlib.sha256()
+    for name in SETUP_FILES:
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def ensure_env() -> None:
     if sys.version_info[:2] != (3, 11):
-        say(f"warning: requirements.txt is pinned for Python 3.11, this is {sys.version.split()[0]}")
-    digest = hashlib.sha256()
-    for name in ("requirements.txt", "pyproject.toml"):
-        digest.update((ROOT / name).read_bytes())
-    if PY.exists() and STAMP.exists() and STAMP.read_text() == digest.hexdigest():
+        say(f"warning: the requirements are pinned for Python 3.11, this is {sys.version.split()[0]}")
+    digest = setup_digest(ROOT)
+    if PY.exists() and STAMP.exists() and STAMP.read_text() == digest:
         return
     if not PY.exists():
         say(f"creating {VENV.relative_to(ROOT)}/")
         venv.create(VENV, with_pip=True)
-    say("installing requirements.txt (about a minute on a fresh machine)")
-    if run([PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", "requirements.txt"]):
-        sys.exit("[dev] pip install failed; see the messages above")
-    STAMP.write_text(digest.hexdigest())
+    say("installing requirements-dev.txt (about a minute on a fresh machine)")
+    pip = [PY, "-m", "pip", "--disable-pip-version-check"]
+    if status := run([*pip, "install", "-q", "-r", "requirements-dev.txt"]):
+        fail("pip install -r requirements-dev.txt",
+             "See pip's messages above; after fixing the cause, run the same command again.", status)
+    if status := run([*pip, "check"]):
+        fail("pip check", "The installed packages conflict (see above): `python3 dev.py lock` "
+             "recompiles the locks; or delete .venv/ to install from scratch.", status)
+    STAMP.write_text(digest)
+
+
+def lock(args: list[str]) -> int:
+    """Compile requirements.in -> requirements.txt, then requirements-dev.in -> requirements-dev.txt.
+
+    uv (pinned in requirements-dev.txt) keeps every version a lock already pins unless `args` ask
+    otherwise (`--upgrade-package NAME`, `--upgrade`). The dev lock is constrained to the reader
+    lock's pins, so .venv/ runs the notebooks with the versions Binder installs. uv refuses a
+    constraints file with an editable line, so it reads those pins from a copy without `-e .`; the
+    lock's annotations then name requirements.txt, where the pins come from.
+    """
+    def compile_(source: str, lock_file: str, *constraints: Path) -> int:
+        shown = " ".join(["uv pip compile", source, *("-c requirements.txt" for _ in constraints),
+                          "-o", lock_file])
+        return run([BIN / "uv", "pip", "compile", "--quiet", "--python", PY, *args, source,
+                    *(f"--constraint={c}" for c in constraints), "-o", lock_file,
+                    "--custom-compile-command", f"python3 dev.py lock  ({shown})"])
+
+    if status := compile_("requirements.in", "requirements.txt"):
+        return status
+    reader_lock = (ROOT / "requirements.txt").read_text().splitlines(keepends=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        pins = Path(tmp) / "requirements.txt"
+        pins.write_text("".join(line for line in reader_lock if not line.startswith("-e ")))
+        if status := compile_("requirements-dev.in", "requirements-dev.txt", pins):
+            return status
+        dev_lock = ROOT / "requirements-dev.txt"
+        dev_lock.write_text(dev_lock.read_text().replace(str(pins), "requirements.txt"))
+    ensure_env()
+    return 0
 
 
 def ensure_browser() -> None:
     """Chromium (Debian's package) and the npm files the browser tests serve instead of CDNs.
 
-    Installs what is missing when it can (apt-get needs root). If it cannot, the browser tests skip
-    with a message, except under CI (CI=true), where they fail.
+    Installs what is missing when it can (apt-get needs root), and stops if an install fails. If it
+    cannot install, the browser tests skip with a message, except under CI (CI=true), where they fail.
     """
     missing = [] if shutil.which("chromium") else ["chromium", "fonts-dejavu-core", "fonts-liberation"]
     if not has_chinese_font():      # the pages give Chinese terms; without a font they show as boxes
         missing.append("fonts-wqy-microhei")
     if missing:
         if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-            say(f"installing {' '.join(missing)} from Debian's packages (about a minute)")
-            env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-            run(["apt-get", "update", "-qq"], env=env)
-            run(["apt-get", "install", "-y", "-qq", *missing], env=env)
+            apt_install(missing)
         else:
             say(f"cannot install {' '.join(missing)} here (needs root and apt-get): browser tests will skip")
     assets = ROOT / "tests" / "browser"
     if not (assets / "node_modules" / "mathjax").exists():
-        if shutil.which("npm"):
-            run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=assets)
-        else:
+        if not shutil.which("npm"):
             say("npm is not installed: browser tests will skip (they need MathJax from npm)")
+            return
+        npm = ["npm", "ci", "--no-audit", "--no-fund"]
+        if status := run(npm, cwd=assets):
+            fail(" ".join(npm) + " in tests/browser", "See npm's messages above, then run "
+                 f"`(cd tests/browser && {' '.join(npm)})` and this command again.", status)
+
+
+def apt_install(packages: list[str]) -> None:
+    """Install Debian `packages`, waiting up to APT_LOCK_TIMEOUT_S for another apt-get to finish."""
+    say(f"installing {' '.join(packages)} from Debian's packages (about a minute)")
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    wait = ["-o", f"DPkg::Lock::Timeout={APT_LOCK_TIMEOUT_S}"]
+    by_hand = f"apt-get update && apt-get install -y {' '.join(packages)}"
+    if not wait_for_lock(APT_LISTS_LOCK, APT_LOCK_TIMEOUT_S):
+        fail(f"apt-get update: another process has held {APT_LISTS_LOCK} for {APT_LOCK_TIMEOUT_S} s",
+             f"Wait for the other apt-get to finish; then run `{by_hand}` and this command again.")
+    for step in (["apt-get", *wait, "update", "-qq"], ["apt-get", *wait, "install", "-y", "-qq", *packages]):
+        if status := run(step, env=env):
+            fail(" ".join(step), "The browser tests need these packages. If another apt-get held "
+                 f"the lock, wait for it to finish; then run `{by_hand}` and this command again.", status)
+    if not shutil.which("chromium") or not has_chinese_font():
+        fail(f"apt-get install {' '.join(packages)}", "apt-get succeeded, but Chromium or a font with "
+             f"Chinese glyphs is still missing (fc-list :lang=zh); run `{by_hand}` and read its output.")
+
+
+def wait_for_lock(path: Path, timeout_s: float) -> bool:
+    """Wait until no other process holds the lock apt-get takes on `path` (fcntl); False on timeout."""
+    import fcntl  # POSIX only, like apt-get
+
+    if not path.exists():
+        return True
+    deadline = time.monotonic() + timeout_s
+    with path.open("a") as handle:
+        for attempt in range(1_000_000):
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                if time.monotonic() > deadline:
+                    return False
+                if attempt == 0:
+                    say(f"waiting up to {timeout_s:g} s for {path}: another apt-get holds it")
+                time.sleep(min(0.5, timeout_s))
+                continue
+            fcntl.lockf(handle, fcntl.LOCK_UN)
+            return True
+    return False
 
 
 def has_chinese_font() -> bool:
@@ -100,10 +203,12 @@ def main(argv: list[str]) -> int:
     # two cores are shared (measured: 0.1 ms against 2.5 ms for one gradient product under load).
     # Notebook kernels, nbval and the book build inherit this from here.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    if command not in {"book", "test", "execute", "lab", "links"}:
+    if command not in {"book", "test", "execute", "lab", "links", "lock"}:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2
     ensure_env()
+    if command == "lock":
+        return lock(argv[1:])
     if command == "book":
         status = build_book()
         if status == 0:
