@@ -227,6 +227,7 @@ MODULES: dict[str, dict[str, Spec]] = {
                    "st": Obj(lambda: stack(), wrong=lambda: _first("long_range.init_model")("tanh", 3)),
                    "grads": Obj(lambda: stack(), wrong=lambda: _first("long_range.init_model")("tanh", 3)),
                    "rngs": Spec(lambda: [0, 1], "object"), "seeds": Seq(lambda: [0, 1], minimum=0)},
+    "bptt": {"p": Obj(rnn_p), "grads": Obj(rnn_p)},     # the one API: any cell's parameters are valid
     "training": {"p": Obj(lambda: rnn_p(n, n), wrong=lstm_p), "grads": Obj(lambda: rnn_p(n, n), wrong=lstm_p),
                  "inputs": Ids(stream(), n, tied=(0, 1)), "targets": Ids(stream(), n, tied=(0, 1)),
                  "mask": A(lambda: np.ones((12, B)), tied=(0, 1)), "T": I(3), "steps": I(2),
@@ -342,7 +343,8 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
     "memory.explorer": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
     "memory.gradient_ratios": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
     "claims.spread": {"values": A(lambda: np.array([[1.0, 2.0], [3.0, 4.0]]), rank_free=True)},
-    "claims.check": {"values": A(lambda: np.array([1.0, 2.0]), rank_free=True), "above": F(0.5), "below": F(3.0),
+    "claims.check": {"values": A(lambda: np.array([1.0, 2.0]), rank_free=True), "above": F(0.5),
+                     "below": F(3.0),
                      "of": Text("seeds")},
     "claims.over_seeds": {"log": Fn(lambda: (lambda *a: None))},
     "long_range.adding_problem": {"T": I(3, 2)},

@@ -377,13 +377,8 @@ KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'architectures.bidirectional': ('p_fwd',),
     'architectures.one_to_one': ('x',),
     'architectures.predict': ('os',),
-    'bptt.backward': ('p',),
-    'bptt.forward': ('p',),
-    'bptt.gradient_check': ('p',),
-    'bptt.gradient_norms': ('p',),
-    'bptt.loss_and_grads': ('p',),
     'bptt.loss_function': ('c0', 'h0', 'mask', 'xs', 'ys'),
-    'bptt.numerical_gradient': ('loss_fn', 'p'),
+    'bptt.numerical_gradient': ('loss_fn',),
     'bptt.relative_error': ('a',),
     'claims.check': ('above', 'below', 'of', 'values'),
     'claims.over_seeds': ('label', 'log', 'seeds'),
@@ -481,6 +476,12 @@ def bad_input_log():
         write_report(log)
 
 
+OWNERS = {module: "H2" for module in ("plots", "interactive", "spectral", "fixed_points", "remedies",
+                                       "vanishing", "claims", "tasks")}
+OWNERS.update({module: "H3" for module in ("rnn", "bptt", "training", "losses", "lstm", "gru", "long_range",
+                                            "stacked", "echo", "architectures", "memory", "data")})
+
+
 def write_report(log: dict) -> None:
     counts = Counter(outcome for seen in log.values() for _, outcome, _ in seen)
     per_module = {}
@@ -503,6 +504,15 @@ def write_report(log: dict) -> None:
              f"{len(RUNNABLE)} callables: " + ", ".join(f"{o} {counts.get(o, 0)}" for o in OUTCOMES), "",
              "A clear refusal: TypeError (wrong type) or ValueError (wrong value) whose message starts with "
              "the argument's name as the signature spells it: `xs: expected ..., got ...`.", "",
+             "## Failing (callable: arguments), by owner", ""]
+    by_owner: dict[str, dict[str, list[str]]] = {}
+    for key, name in sorted(failing):
+        owner = OWNERS.get(key.split(".")[0], "?")
+        by_owner.setdefault(owner, {}).setdefault(key, []).append(name)
+    for owner, keys in sorted(by_owner.items()):
+        pairs = "; ".join(f"`{key}`: {', '.join(names)}" for key, names in keys.items())
+        lines.append(f"- **{owner}**: {pairs}")
+    lines += ["", "## Every bad value that was not refused clearly", "",
              "| module | function | argument | bad value | outcome | what happened |",
              "|---|---|---|---|---|---|"]
     for (key, name), seen in sorted(failing.items()):
