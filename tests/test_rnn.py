@@ -1,10 +1,12 @@
-"""Chapter 1 helpers: forward equations, softmax, cross-entropy, one-hot, counts, conversions."""
+"""Chapter 1 helpers: forward equations, the containers, one-hot, counts, conversions, validation."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recurrent import rnn
+from recurrent import lstm, rnn
 
 sizes = st.integers(1, 6)
 
@@ -46,51 +48,6 @@ def test_forward_does_not_modify_its_inputs():
         np.testing.assert_array_equal(a, b)
 
 
-@given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=12), st.floats(-1e3, 1e3))
-def test_softmax_rows_sum_to_one_even_for_huge_logits(values, shift):
-    o = np.array([values, [v + shift for v in values]])
-    s = rnn.softmax(o)
-    assert np.all(np.isfinite(s)) and np.all(s >= 0)
-    np.testing.assert_allclose(s.sum(axis=-1), 1.0, atol=1e-12)
-    np.testing.assert_allclose(s[0], s[1], atol=1e-9)          # invariant to adding a constant
-
-
-def test_softmax_naive_formula_overflows_where_the_stable_one_does_not():
-    o = np.array([1000.0, 999.0, 0.0])
-    with np.errstate(over="ignore", invalid="ignore"):
-        naive = np.exp(o) / np.exp(o).sum()
-    assert np.isnan(naive).any()
-    np.testing.assert_allclose(rnn.softmax(o), [1 / (1 + np.exp(-1)), np.exp(-1) / (1 + np.exp(-1)), 0.0],
-                               atol=1e-15)
-
-
-@given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=10))
-def test_log_softmax_matches_log_of_softmax_where_that_is_finite(values):
-    o = np.array(values)
-    ls = rnn.log_softmax(o)
-    assert np.all(np.isfinite(ls))
-    np.testing.assert_allclose(np.exp(ls).sum(), 1.0, atol=1e-12)
-    s = rnn.softmax(o)
-    ok = s > 1e-300
-    np.testing.assert_allclose(ls[ok], np.log(s[ok]), atol=1e-9)
-
-
-def test_cross_entropy_sums_over_time_and_averages_over_batch():
-    rng = np.random.default_rng(3)
-    os, ys = rng.normal(size=(4, 3, 5)), rng.integers(0, 5, (4, 3))
-    by_hand = sum(-np.log(np.exp(os[t, b, ys[t, b]]) / np.exp(os[t, b]).sum())
-                  for t in range(4) for b in range(3)) / 3
-    assert rnn.cross_entropy(os, ys) == pytest.approx(by_hand, rel=1e-12)
-    mask = np.zeros((4, 3))
-    mask[-1] = 1.0
-    last_only = sum(-np.log(rnn.softmax(os[-1, b])[ys[-1, b]]) for b in range(3)) / 3
-    assert rnn.cross_entropy(os, ys, mask) == pytest.approx(last_only, rel=1e-12)
-
-
-def test_cross_entropy_of_uniform_logits_is_T_log_k():
-    assert rnn.cross_entropy(np.zeros((6, 2, 7)), np.zeros((6, 2), int)) == pytest.approx(6 * np.log(7))
-
-
 def test_one_hot():
     np.testing.assert_array_equal(rnn.one_hot([2, 0], 3), [[0, 0, 1], [1, 0, 0]])
     assert rnn.one_hot(np.zeros((4, 2), int), 5).shape == (4, 2, 5)
@@ -115,8 +72,6 @@ def test_torch_conversion_round_trip_and_bias_sum():
     state["bias_ih_l0"] = p.b - 0.25
     q = rnn.from_torch(state)
     np.testing.assert_allclose(q.b, p.b, atol=1e-15)
-    with pytest.raises(ValueError, match="missing"):
-        rnn.from_torch({"weight_ih_l0": p.U})
 
 
 def test_sample_returns_valid_ids_and_is_seeded():
@@ -136,42 +91,86 @@ def test_sample_returns_valid_ids_and_is_seeded():
 @pytest.mark.parametrize("call, message", [
     (lambda p: rnn.forward(p, np.zeros((4, 2))), r"xs: expected a 3-d array \(T, B, n\), got shape \(4, 2\)"),
     (lambda p: rnn.forward(p, np.zeros((4, 2, 5))), r"xs: expected last axis n=3"),
-    (lambda p: rnn.forward(p, np.zeros((0, 2, 3))), r"at least one time step"),
     (lambda p: rnn.forward(p, np.full((2, 1, 3), np.nan)), r"xs: expected finite values, got 6 NaN"),
     (lambda p: rnn.forward(p, np.zeros((2, 1, 3)), np.zeros((2, 4))), r"h0: expected shape \(B, d\)"),
-    (lambda p: rnn.forward(p, np.array([[["a", "b", "c"]]])), r"xs: expected a numeric array"),
-    (lambda p: rnn.cross_entropy(np.zeros((2, 1, 2)), np.zeros((2, 1))), r"ys: expected integer"),
-    (lambda p: rnn.cross_entropy(np.zeros((2, 1, 2)), np.zeros((3, 1), int)), r"ys: expected shape"),
-    (lambda p: rnn.count_params(3, 4, 2, biases="three"), r"biases: expected one of"),
+    (lambda p: rnn.step(p, np.zeros((2, 5)), np.zeros((2, 4))), r"x: expected last axis n=3"),
+    (lambda p: rnn.step(p, np.zeros((2, 3)), np.zeros((2, 5))), r"h_prev: expected shape \(B, d\)"),
+    (lambda p: rnn.step(p, np.zeros(3), np.zeros((1, 4))), r"x: expected a 2-d array \(B, n\)"),
     (lambda p: rnn.count_params(0, 4, 2), r"n: expected an integer >= 1, got 0"),
-    (lambda p: rnn.init_params(3, 4, 2, rng="seed"), r"rng: expected an int seed"),
+    (lambda p: rnn.init_params(3, 4, 2, dtype=np.int64), r"dtype: expected a floating-point dtype"),
     (lambda p: rnn.sample(p, 0, 5), r"expected n == k"),
+    (lambda p: rnn.sample(rnn.init_params(3, 4, 3), 0, 5, temperature=0.0), r"temperature: expected"),
     (lambda p: rnn.Params(U=np.zeros((4, 3)), W=np.zeros((4, 5)), V=np.zeros((2, 4)),
                           b=np.zeros(4), c=np.zeros(2)), r"W: expected shape \(d, d\)"),
     (lambda p: rnn.Params(U=np.zeros((4, 3)), W=np.zeros((4, 4)), V=np.zeros((2, 5)),
                           b=np.zeros(4), c=np.zeros(2)), r"V: expected shape \(k, d\) with d=4"),
+    (lambda p: replace(p, activation="relu6"), r"activation: expected one of"),
+    (lambda p: rnn.from_torch(rnn.to_torch(p) | {"bias_hh_l0": np.zeros(3)}), r"bias_hh_l0: expected shape"),
+    (lambda p: rnn.from_torch(rnn.to_torch(p) | {"bias_ih_l0": np.zeros(5)}), r"bias_ih_l0: expected shape"),
+    (lambda p: rnn.from_torch({"weight_ih_l0": p.U}), r"state: expected keys .* missing"),
+    (lambda p: rnn.second_difference(p, np.zeros(2), np.zeros(3)), r"x_a: expected shape \(n,\)"),
 ])
-def test_bad_input_raises_a_clear_value_error(call, message):
+def test_bad_value_raises_a_clear_value_error(call, message):
     p = rnn.init_params(3, 4, 2)
     with pytest.raises(ValueError, match=message):
         call(p)
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda p: rnn.step(lstm.init_lstm(3, 4, 2), np.zeros((2, 3)), np.zeros((2, 4))),
+     r"p: expected rnn.Params, got LSTMParams"),
+    (lambda p: rnn.forward(None, np.zeros((2, 1, 3))), r"p: expected rnn.Params, got None"),
+    (lambda p: rnn.forward(p, np.array([[["a", "b", "c"]]])), r"xs: expected a float array"),
+    (lambda p: rnn.forward(p, np.zeros((2, 1, 3)) + 0.5j), r"xs: expected a float array"),
+    (lambda p: rnn.init_params(3, 4, 2, rng="seed"), r"rng: expected an int seed"),
+    (lambda p: rnn.init_params(3.0, 4, 2), r"n: expected an integer"),
+    (lambda p: rnn.init_params(3, 4, 2, dtype="no such dtype"), r"dtype: expected a floating-point dtype"),
+    (lambda p: rnn.count_params(3, 4, 2, biases=["one"]), r"biases: expected one of"),
+    (lambda p: rnn.from_torch([1, 2]), r"state: expected a mapping"),
+    (lambda p: rnn.to_torch({}), r"p: expected rnn.Params, got dict"),
+])
+def test_bad_type_raises_a_clear_type_error(call, message):
+    p = rnn.init_params(3, 4, 2)
+    with pytest.raises(TypeError, match=message):
+        call(p)
+
+
+def test_init_params_scales_each_matrix_by_its_own_fan_in():
+    """U is N(0, 1/n) (its fan-in is the input size n), W and V are N(0, 1/d): with n = 4 and
+    d = 400 the standard deviations differ tenfold, so swapping the fan-ins cannot pass."""
+    p = rnn.init_params(4, 400, 300, rng=0)
+    assert np.std(p.U) == pytest.approx(1 / np.sqrt(4), rel=0.05)
+    assert np.std(p.W) == pytest.approx(1 / np.sqrt(400), rel=0.02)
+    assert np.std(p.V) == pytest.approx(1 / np.sqrt(400), rel=0.02)
+    assert not p.b.any() and not p.c.any()
+    assert rnn.init_params(3, 4, 2, dtype=np.float32).U.dtype == np.float32
+
+
+def test_init_irnn_is_relu_units_from_the_identity():
+    p = rnn.init_irnn(3, 5, 2, rng=1)
+    assert p.activation == "relu" and p.kind == "rnn/relu"
+    np.testing.assert_array_equal(p.W, np.eye(5))
+    assert not p.b.any()
+    xs = np.random.default_rng(2).normal(size=(4, 2, 3))
+    h = np.zeros((2, 5))
+    for t in range(4):
+        h = np.maximum(xs[t] @ p.U.T + h @ p.W.T + p.b, 0.0)
+    np.testing.assert_allclose(rnn.forward(p, xs).hs[-1], h, atol=1e-13)
+
+
 def test_linear_activation_drops_the_tanh():
     p, xs, h0 = random_case(3, 4, 2, 5, 2)
-    hs = rnn.hidden_states(p, xs, h0, activation="linear")
+    hs = rnn.hidden_states(replace(p, activation="linear"), xs, h0)
     h = h0
     for t in range(5):
         h = xs[t] @ p.U.T + h @ p.W.T + p.b
         np.testing.assert_allclose(hs[t], h, atol=1e-13)
-    with pytest.raises(ValueError, match="activation: expected one of"):
-        rnn.forward(p, xs, activation="relu6")
 
 
 @given(seed=st.integers(0, 10**6))
-def test_interaction_vanishes_exactly_for_a_linear_rnn_and_not_for_tanh(seed):
+def test_second_difference_vanishes_for_a_linear_rnn_and_not_for_tanh(seed):
     p, _, _ = random_case(2, 3, 2, 1, 1, seed)
     x_a, x_b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
-    assert np.abs(rnn.interaction(p, x_a, x_b, "linear")).max() < 1e-12
+    assert np.abs(rnn.second_difference(replace(p, activation="linear"), x_a, x_b)).max() < 1e-12
     scaled = rnn.Params(U=3 * p.U, W=3 * p.W, V=p.V, b=p.b, c=p.c)      # well into tanh's curvature
-    assert np.abs(rnn.interaction(scaled, x_a, x_b, "tanh")).max() > 1e-6
+    assert np.abs(rnn.second_difference(scaled, x_a, x_b)).max() > 1e-6

@@ -120,7 +120,7 @@ def _loss_and_output_grad(fwd: Forward, ys, mask, loss: str):
     if mask is not None:
         raise ValueError(f"mask: the loss 'last_squared_error' has no mask, expected None, got "
                          f"{type(mask).__name__}")
-    ys = check_real_targets(ys, fwd.os)
+    ys = check_real_targets(ys, fwd.os, "p")
     value = float(np.mean((fwd.os[-1, :, 0] - ys) ** 2))
     return value, (lambda: last_squared_error_grad(fwd.os, ys))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, as_int_array, float_in, has_keys, positive_float, positive_int
-from .losses import softmax
+from .losses import _softmax
 from .rnn import Params, init_params
 from .tasks import delayed_echo
 from .training import evaluate
@@ -115,7 +115,7 @@ def train_truncated_stacked(nets: dict, inputs, targets, mask, T: int, steps: in
             h_prev[:, t] = h
             h = hs[:, t] = np.tanh(hs[:, t] + h @ W.transpose(0, 2, 1))
         os = hs @ V.transpose(0, 2, 1)[:, None] + c[:, None, None]
-        d_os = softmax(os)
+        d_os = _softmax(os)                       # unchecked: non-finite networks are reported below
         ok = np.isfinite(d_os).all(axis=(1, 2, 3))
         if not ok.all():
             raise FloatingPointError(f"train_truncated_stacked at step {i + 1}: the loss of network(s) "

@@ -20,14 +20,21 @@ LOSSES = ("cross_entropy", "last_squared_error")
 
 def softmax(o, axis: int = -1):
     """Softmax along ``axis``, computed as exp(o - max o) / sum so that no exp overflows."""
-    o = as_float_array("o", o)
+    return _softmax(as_float_array("o", o), axis)
+
+
+def _softmax(o, axis: int = -1):
+    """softmax without the check of o (a NaN or inf logit passes through, for the training loops)."""
     e = np.exp(o - o.max(axis=axis, keepdims=True))
     return np.divide(e, e.sum(axis=axis, keepdims=True), out=e)
 
 
 def log_softmax(o, axis: int = -1):
     """log softmax(o) = o - logsumexp(o), stable for logits of any magnitude."""
-    o = as_float_array("o", o)
+    return _log_softmax(as_float_array("o", o), axis)
+
+
+def _log_softmax(o, axis: int = -1):
     shifted = o - o.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -66,7 +73,7 @@ def cross_entropy(os, ys, mask=None) -> float:
 
 def _cross_entropy(os, ys, mask) -> float:
     """cross_entropy without the checks, for callers that validated already (NaN passes through)."""
-    logp = log_softmax(os)[at_targets(ys)]          # log softmax(o_t)[y_t] for every t and b: (T, B)
+    logp = _log_softmax(os)[at_targets(ys)]          # log softmax(o_t)[y_t] for every t and b: (T, B)
     return float(-(logp * mask).sum() / os.shape[1])
 
 
@@ -79,7 +86,7 @@ def output_grad(os, ys, mask=None):
 
 def _output_grad(os, ys, mask):
     """output_grad without the checks, for callers that validated ys and mask already."""
-    g = softmax(os)
+    g = _softmax(os)
     g[at_targets(ys)] -= 1.0                         # softmax(o_t) - onehot(y_t)
     g *= mask[..., None] / os.shape[1]
     return g
@@ -100,11 +107,15 @@ def last_step_grad(os, y_last):
     return _output_grad(os, ys, mask)
 
 
-def check_real_targets(ys, os):
-    """Validate real targets ``ys: (B,)`` for the last-step squared error of ``os: (T, B, 1)``."""
+def check_real_targets(ys, os, os_name: str = "os"):
+    """Validate real targets ``ys: (B,)`` for the last-step squared error of ``os: (T, B, 1)``.
+
+    ``os_name`` is what the caller calls the source of os (the model ``p`` in ``bptt``).
+    """
     T, B, k = os.shape
     if k != 1:
-        raise ValueError(f"loss: 'last_squared_error' needs one output (k = 1), got k = {k}")
+        raise ValueError(f"{os_name}: expected one output (k = 1) for the loss 'last_squared_error', "
+                         f"got k = {k}")
     ys = as_float_array("ys", ys, ndim=1, dims="(B,)")
     if ys.shape != (B,):
         raise ValueError(f"ys: expected shape (B,) = ({B},) to match os, got {ys.shape}")
