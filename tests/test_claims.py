@@ -47,8 +47,8 @@ def test_over_seeds_runs_every_seed_and_reports_progress_without_numbers():
 
 def test_spread_gives_mean_min_max_over_seeds():
     s = claims.spread([[1.0, 4.0], [3.0, 2.0]])
-    np.testing.assert_allclose(s["mean"], [2.0, 3.0])
-    np.testing.assert_allclose(s["min"], [1.0, 2.0])
-    np.testing.assert_allclose(s["max"], [3.0, 4.0])
+    np.testing.assert_allclose(s.mean, [2.0, 3.0])
+    np.testing.assert_allclose(s.min, [1.0, 2.0])
+    np.testing.assert_allclose(s.max, [3.0, 4.0])
     with pytest.raises(ValueError, match="expected at least one seed"):
         claims.spread(np.zeros((0, 2)))
