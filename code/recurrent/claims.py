@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import as_float_array, describe
+
 SEEDS = (0, 1, 2, 3, 4)
 
 
@@ -36,6 +38,10 @@ def over_seeds(run: Callable, seeds: Iterable[int] = SEEDS, label: str = "", log
     """
     if not callable(run):
         raise TypeError(f"run: expected a function of one seed, got {type(run).__name__}")
+    if not isinstance(label, str):
+        raise TypeError(f"label: expected a str, got {type(label).__name__}")
+    if log is not None and not callable(log):
+        raise TypeError(f"log: expected a function of one str (print) or None, got {type(log).__name__}")
     seeds = _seeds(seeds)
     results = []
     for i, seed in enumerate(seeds):
@@ -58,10 +64,7 @@ def spread(values, axis: int = 0) -> Spread:
     """Mean, minimum and maximum over seeds (``axis``) of ``values``: (S, ...) -> each of shape (...)."""
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"axis: expected an int, got {type(axis).__name__}")
-    try:
-        values = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"values: expected an array of real numbers, got {type(values).__name__}") from None
+    values = as_float_array("values", values, allow_empty=True)
     if not -values.ndim <= axis < values.ndim or values.ndim == 0:
         raise ValueError(f"axis: expected an axis of values (shape {values.shape}), got {axis}")
     if values.shape[axis] == 0:
@@ -80,12 +83,17 @@ def check(statement: str, values, above: float | None = None, below: float | Non
     if not isinstance(statement, str) or not statement:
         raise TypeError(f"statement: expected a non-empty str, got {statement!r}")
     if above is None and below is None:
-        raise ValueError("check: expected a bound, got neither above nor below")
+        raise ValueError("above, below: expected a bound, got neither")
     for name, bound in (("above", above), ("below", below)):
-        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)
-                                  or np.isnan(bound)):
-            raise TypeError(f"{name}: expected a real number or None, got {bound!r}")
-    arr = np.asarray(values, dtype=float).ravel()
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
+            raise TypeError(f"{name}: expected a real number or None, got {describe(bound)}")
+        if bound is not None and not np.isfinite(bound):
+            raise ValueError(f"{name}: expected a finite number or None, got {bound}")
+    if above is not None and below is not None and not above < below:
+        raise ValueError(f"above, below: expected above < below, got above={above}, below={below}")
+    if not isinstance(of, str) or not of:
+        raise TypeError(f"of: expected a non-empty str (what the values are), got {of!r}")
+    arr = _real_array(values).ravel()
     if arr.size == 0:
         raise ValueError(f"values: expected at least one value, got shape {np.shape(values)}")
     ok = np.ones(arr.size, bool)
@@ -100,7 +108,23 @@ def check(statement: str, values, above: float | None = None, below: float | Non
     return f"✓ {statement}" if arr.size == 1 else f"✓ {statement} (all {arr.size} {of})"
 
 
+def _real_array(values) -> np.ndarray:
+    """``values`` as a float array; NaN and inf are kept (a claim judges them: NaN never satisfies one)."""
+    arr = None
+    if values is not None and not isinstance(values, dict | str | bytes):
+        try:
+            arr = np.asarray(values)
+        except ValueError:                       # ragged nested lists
+            arr = None
+    if arr is None or arr.dtype.kind not in "iuf":
+        shown = describe(values) if arr is None or arr.dtype.kind == "O" else f"an array of dtype {arr.dtype}"
+        raise TypeError(f"values: expected real numbers (one per seed, or any array), got {shown}")
+    return arr.astype(float)
+
+
 def _seeds(seeds) -> tuple:
+    if isinstance(seeds, str | bytes) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds: expected a sequence of integers >= 0, got {type(seeds).__name__}")
     seeds = tuple(seeds)
     if not seeds or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0
                             for s in seeds):

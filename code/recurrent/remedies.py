@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, one_of, positive_float, positive_int, rng_from
+from ._checks import as_float_array, finite_float, one_of, positive_float, positive_int, rng_from
 
 CLIFF = {"x0": 0.5, "target": 0.7, "T": 50}
 
@@ -47,32 +47,52 @@ class CliffRuns:
     clipped: Descents
 
 
-def sigmoid(x):
-    """1 / (1 + exp(-x)), computed without overflow."""
+def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), computed without overflow; x: a finite number or array of any shape."""
+    return _sigmoid(as_float_array("x", x, allow_empty=True))
+
+
+def _pair(w, b):
+    """w and b as finite float arrays of one (broadcast) shape."""
+    w, b = as_float_array("w", w, allow_empty=True), as_float_array("b", b, allow_empty=True)
+    try:
+        return np.broadcast_arrays(w, b)
+    except ValueError:
+        raise ValueError(f"w, b: expected shapes that broadcast together, got {w.shape} and "
+                         f"{b.shape}") from None
 
 
 def cliff_loss(w, b, T: int = CLIFF["T"], x0: float = CLIFF["x0"], target: float = CLIFF["target"]):
     """L(w, b) = (x_T - target)^2 for x_t = w sigmoid(x_{t-1}) + b; w and b may be arrays (a grid)."""
-    T = positive_int("T", T)
-    x = np.full(np.broadcast(np.asarray(w), np.asarray(b)).shape, float(x0))
+    w, b = _pair(w, b)
+    T, x0, target = positive_int("T", T), finite_float("x0", x0), finite_float("target", target)
+    x = np.full(w.shape, x0)
     for _ in range(T):
-        x = w * sigmoid(x) + b
+        x = w * _sigmoid(x) + b
     return (x - target) ** 2
 
 
 def cliff_grad(w: float, b: float, T: int = CLIFF["T"], x0: float = CLIFF["x0"],
                target: float = CLIFF["target"]):
     """(L, dL/dw, dL/db) by backpropagation through the T steps of the scalar recursion."""
-    T = positive_int("T", T)
+    w, b = finite_float("w", w), finite_float("b", b)
+    T, x0, target = positive_int("T", T), finite_float("x0", x0), finite_float("target", target)
+    return _cliff_grad(w, b, T, x0, target)
+
+
+def _cliff_grad(w: float, b: float, T: int, x0: float, target: float):
     xs = np.empty(T + 1)
     xs[0] = x0
     for t in range(T):
-        xs[t + 1] = w * sigmoid(xs[t]) + b
+        xs[t + 1] = w * _sigmoid(xs[t]) + b
     g = 2.0 * (xs[T] - target)                        # dL/dx_T
     dw = db = 0.0
     for t in range(T, 0, -1):                         # x_t = w s(x_{t-1}) + b
-        s = sigmoid(xs[t - 1])
+        s = _sigmoid(xs[t - 1])
         dw += g * s
         db += g
         g *= w * s * (1.0 - s)                        # dL/dx_{t-1}
@@ -98,15 +118,16 @@ def descend(start, lr: float, steps: int, clip: float | None = None, how: str = 
         clip = positive_float("clip", clip)
     one_of("how", how, {"norm", "value"})
     path, losses, norms = [theta.copy()], [], []
+    cliff = (CLIFF["T"], CLIFF["x0"], CLIFF["target"])
     for _ in range(steps):
-        loss, g = cliff_grad(*theta)
+        loss, g = _cliff_grad(*theta, *cliff)
         losses.append(loss)
         norms.append(float(np.linalg.norm(g)))
         if clip is not None:
             g = clip_vector(g, clip, how)
         theta = theta - lr * g
         path.append(theta.copy())
-    losses.append(cliff_grad(*theta)[0])
+    losses.append(_cliff_grad(*theta, *cliff)[0])
     return Descent(path=np.array(path), loss=np.array(losses), grad_norm=np.array(norms))
 
 
@@ -117,16 +138,20 @@ CLIFF_BOX = ((4.0, -4.5), (7.0, -3.0))      # starts (w, b) drawn uniformly in [
 
 def cliff_grads(w, b, T: int = CLIFF["T"], x0: float = CLIFF["x0"], target: float = CLIFF["target"]):
     """``cliff_grad`` for many parameter pairs at once: w, b of shape (N,) -> L (N,), grads (N, 2)."""
-    T = positive_int("T", T)
-    w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
+    w, b = _pair(w, b)
+    T, x0, target = positive_int("T", T), finite_float("x0", x0), finite_float("target", target)
+    return _cliff_grads(w, b, T, x0, target)
+
+
+def _cliff_grads(w, b, T: int, x0: float, target: float):
     xs = np.empty((T + 1,) + w.shape)
     xs[0] = x0
     for t in range(T):
-        xs[t + 1] = w * sigmoid(xs[t]) + b
+        xs[t + 1] = w * _sigmoid(xs[t]) + b
     g = 2.0 * (xs[T] - target)
     dw, db = np.zeros(w.shape), np.zeros(w.shape)
     for t in range(T, 0, -1):
-        s = sigmoid(xs[t - 1])
+        s = _sigmoid(xs[t - 1])
         dw += g * s
         db += g
         g = g * (w * s * (1.0 - s))
@@ -141,9 +166,10 @@ def descend_many(starts, lr: float, steps: int, clip: float | None = None, how: 
         clip = positive_float("clip", clip)
     one_of("how", how, {"norm", "value"})
     longest, largest = np.zeros(len(theta)), np.zeros(len(theta))
+    cliff = (CLIFF["T"], CLIFF["x0"], CLIFF["target"])
     with np.errstate(over="ignore", invalid="ignore"):      # a descent thrown far away may overflow
         for _ in range(steps):
-            _, g = cliff_grads(theta[:, 0], theta[:, 1])
+            _, g = _cliff_grads(theta[:, 0], theta[:, 1], *cliff)
             norm = np.linalg.norm(g, axis=1)
             largest = np.fmax(largest, norm)
             if clip is not None and how == "value":
@@ -153,7 +179,7 @@ def descend_many(starts, lr: float, steps: int, clip: float | None = None, how: 
             step = lr * g
             longest = np.fmax(longest, np.linalg.norm(step, axis=1))
             theta = theta - step
-        loss = cliff_grads(theta[:, 0], theta[:, 1])[0]
+        loss = _cliff_grads(theta[:, 0], theta[:, 1], *cliff)[0]
     return Descents(longest_step=longest, max_grad_norm=largest, end=theta, loss=loss)
 
 
@@ -161,7 +187,7 @@ def cliff_from_starts(seed: int, n: int = 2000, lr: float = 0.1, steps: int = 15
                       clip: float = 5.0) -> CliffRuns:
     """Gradient descent on the cliff from n starts drawn uniformly in ``CLIFF_BOX`` with ``seed``, without
     clipping and with clipping by norm to ``clip``."""
-    rng = rng_from(positive_int("seed", seed, minimum=0))
+    rng, clip = rng_from(positive_int("seed", seed, minimum=0)), positive_float("clip", clip)
     starts = rng.uniform(*CLIFF_BOX, size=(positive_int("n", n), 2))
     return CliffRuns(start=starts, free=descend_many(starts, lr, steps),
                      clipped=descend_many(starts, lr, steps, clip=clip))

@@ -9,7 +9,7 @@ from importlib import resources
 
 import numpy as np
 
-from ._checks import one_of, positive_int, rng_from
+from ._checks import as_bool, as_int_array, instance_of, one_of, positive_int, rng_from
 
 UNK = "<unk>"
 
@@ -22,6 +22,7 @@ def load_text(name: str = "sonnets") -> str:
 
 def tokenize(text: str, level: str = "char") -> list:
     """Split text into characters, or into words and punctuation marks (``level="word"``)."""
+    instance_of("text", text, str, "a str")
     one_of("level", level, {"char", "word"})
     if level == "char":
         return list(text)
@@ -33,6 +34,13 @@ class Vocab:
 
     def __init__(self, tokens, level: str = "char"):
         self.level = one_of("level", level, {"char", "word"})
+        if isinstance(tokens, str | bytes | dict) or not isinstance(tokens, list | tuple | set | frozenset):
+            raise TypeError(f"tokens: expected a list of str tokens (tokenize's output), got "
+                            f"{type(tokens).__name__}")
+        if not all(isinstance(t, str) for t in tokens):
+            raise TypeError(f"tokens: expected str tokens, got {sorted({type(t).__name__ for t in tokens})}")
+        if not tokens:
+            raise ValueError("tokens: expected at least one token, got none")
         tokens = sorted(set(tokens))
         self.tokens = tokens if level == "char" else [UNK] + [t for t in tokens if t != UNK]
         self.index = {t: i for i, t in enumerate(self.tokens)}
@@ -46,17 +54,19 @@ class Vocab:
 
     def encode(self, text: str):
         """Token ids of ``text``. Unknown words map to ``<unk>``; an unknown character is an error."""
-        toks = tokenize(text, self.level)
+        toks = tokenize(instance_of("text", text, str, "a str"), self.level)
         if self.level == "word":
             return np.array([self.index.get(t, 0) for t in toks], dtype=np.int64)
         unknown = sorted(set(toks) - set(self.index))
         if unknown:
-            raise ValueError(f"encode: expected characters of the vocabulary, got unknown {unknown}")
+            raise ValueError(f"text: expected characters of the vocabulary, got unknown {unknown}")
         return np.array([self.index[t] for t in toks], dtype=np.int64)
 
     def decode(self, ids) -> str:
+        """The text of token ids: ids (N,) integers in [0, len(vocab))."""
+        ids = as_int_array("ids", ids, 1, 0, len(self), dims="(N,)", allow_empty=True)
         sep = "" if self.level == "char" else " "
-        return sep.join(self.tokens[int(i)] for i in ids)
+        return sep.join(self.tokens[i] for i in ids.tolist())
 
 
 def streams(ids, B: int):
@@ -66,11 +76,11 @@ def streams(ids, B: int):
     inputs[t]. Stream b continues where it stopped in the previous chunk, so carrying the hidden
     state from chunk to chunk is meaningful.
     """
-    ids = np.asarray(ids)
+    ids = as_int_array("ids", ids, 1, 0, np.iinfo(np.int64).max, dims="(N,)")
     B = positive_int("B", B)
     L = (len(ids) - 1) // B
     if L < 1:
-        raise ValueError(f"streams: expected at least B + 1 = {B + 1} ids, got {len(ids)}")
+        raise ValueError(f"ids: expected at least B + 1 = {B + 1} ids, got {len(ids)}")
     x = ids[: L * B].reshape(B, L).T
     y = ids[1: L * B + 1].reshape(B, L).T
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
@@ -102,7 +112,10 @@ def ngram_perplexity(train_ids, test_ids, k: int, order: int = 1) -> float:
     """
     k = positive_int("k", k)
     one_of("order", order, {0, 1, 2})
-    train_ids, test_ids = np.asarray(train_ids), np.asarray(test_ids)
+    train_ids = as_int_array("train_ids", train_ids, 1, 0, k, dims="(N,) ids in [0, k)")
+    test_ids = as_int_array("test_ids", test_ids, 1, 0, k, dims="(M,) ids in [0, k)")
+    if order == 2 and len(test_ids) < 2:
+        raise ValueError(f"test_ids: expected at least 2 ids for a bigram model, got {len(test_ids)}")
     if order == 0:
         return float(k)
     if order == 1:
@@ -119,10 +132,11 @@ def windows(ids, T: int, count: int, rng=0):
 
     ids: (N,) -> (inputs, targets), each (T, count); targets[t] is the id after inputs[t].
     """
-    ids = np.asarray(ids)
+    ids = as_int_array("ids", ids, 1, 0, np.iinfo(np.int64).max, dims="(N,)")
     T, count = positive_int("T", T), positive_int("count", count)
     if len(ids) < T + 1:
-        raise ValueError(f"windows: expected at least T + 1 = {T + 1} ids, got {len(ids)}")
+        raise ValueError(f"ids: expected at least T + 1 = {T + 1} ids, got {len(ids)}")
+    # the last window starts at N - T - 1 and ends at id N - 1: integers' high end is exclusive
     starts = rng_from(rng).integers(0, len(ids) - T, size=count)
     block = ids[starts[None, :] + np.arange(T + 1)[:, None]]        # (T + 1, count)
     return block[:-1], block[1:]
@@ -136,7 +150,7 @@ def copy_task(S: int, episodes: int, B: int, k: int, reverse: bool = False, rng=
     The vocabulary has k + 1 entries (0 is the blank); chunks of T = 2S steps are single episodes.
     """
     S, episodes = positive_int("S", S), positive_int("episodes", episodes)
-    B, k = positive_int("B", B), positive_int("k", k)
+    B, k, reverse = positive_int("B", B), positive_int("k", k), as_bool("reverse", reverse)
     src = rng_from(rng).integers(1, k + 1, size=(episodes, S, B))
     fed = src[:, ::-1] if reverse else src
     inputs = np.concatenate([fed, np.zeros_like(src)], axis=1).reshape(episodes * 2 * S, B)

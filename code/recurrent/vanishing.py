@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import bptt, losses, lstm, rnn
-from ._checks import as_bool, as_float_array, positive_float, positive_int, rng_from
+from ._checks import (
+    as_bool,
+    as_float_array,
+    as_int_array,
+    finite_float,
+    instance_of,
+    positive_float,
+    positive_int,
+    rng_from,
+)
 from .spectral import gradient_norms, matrix
 from .tasks import copy_task
 from .training import Adam, train_truncated
@@ -85,8 +94,12 @@ def relu_gradient_norms(W, T: int, input_scale: float = 1.0, rng=0) -> ReluGradi
 
 def copy_accuracy(p, inputs, targets, S: int):
     """Accuracy of the RNN p at each output position i = 1..S of ``tasks.copy_task`` episodes."""
-    S = positive_int("S", S)
-    L, B = np.shape(inputs)
+    p, S = instance_of("p", p, rnn.Params, "an rnn.Params"), positive_int("S", S)
+    inputs = as_int_array("inputs", inputs, 2, 0, p.n, dims="(L, B) token ids in [0, n)")
+    targets = as_int_array("targets", targets, 2, 0, p.k, dims="(L, B) token ids in [0, k)")
+    if targets.shape != inputs.shape:
+        raise ValueError(f"targets: expected the shape of inputs {inputs.shape}, got {targets.shape}")
+    L, B = inputs.shape
     if L % (2 * S):
         raise ValueError(f"inputs: expected a length that is a multiple of 2S = {2 * S}, got {L}")
     episodes = np.asarray(inputs).reshape(L // (2 * S), 2 * S, B).transpose(1, 0, 2).reshape(2 * S, -1)
@@ -104,7 +117,8 @@ def reversal_accuracy(S: int, reverse: bool, seed: int, d: int = 48, steps: int 
     the network is initialised with ``seed`` too. Test: 30 new episodes of 32 streams (seed + 1000).
     The same seed gives the same source tokens in order and reversed.
     """
-    S, steps = positive_int("S", S), positive_int("steps", steps)
+    S, steps, reverse = positive_int("S", S), positive_int("steps", steps), as_bool("reverse", reverse)
+    seed, clip = positive_int("seed", seed, minimum=0), positive_float("clip", clip)
     x, y, m = copy_task(S, 300, B, k, reverse, rng=seed)
     x_test, y_test, _ = copy_task(S, 30, 32, k, reverse, rng=seed + 1000)
     p = rnn.init_params(k + 1, d, k + 1, rng=seed)
@@ -119,7 +133,9 @@ def reversal_experiment(seed: int, lengths=(12, 20), **train) -> dict:
     positions 1..max(lengths), shape (max(lengths),), NaN beyond S. ``train`` goes to
     ``reversal_accuracy`` (d, steps, lr, ...).
     """
-    longest = max(positive_int("S", S) for S in lengths)
+    if isinstance(lengths, str | bytes) or not isinstance(lengths, list | tuple) or not lengths:
+        raise TypeError(f"lengths: expected a non-empty tuple of source lengths, got {lengths!r}")
+    longest = max(positive_int(f"lengths[{i}]", S) for i, S in enumerate(lengths))
     out = {}
     for S in lengths:
         for reverse in (False, True):
@@ -140,7 +156,7 @@ def initialisation_norms(seed: int, d: int = 64, T: int = 200,
     The random matrices (orthogonal, Gaussian, both scaled to spectral radius 1) and the inputs
     u_t ~ N(0, input_scale^2) are drawn with ``seed``.
     """
-    d = positive_int("d", d)
+    d, seed = positive_int("d", d), positive_int("seed", seed, minimum=0)
     irnn = relu_gradient_norms(np.eye(d), T, input_scale, rng=seed)
     norms = [irnn.norm,
              gradient_norms(matrix("orthogonal", d, 1.0, rng=seed), T, "tanh", input_scale, rng=seed).norm,
@@ -160,6 +176,11 @@ def memory_ratios(seed: int, biases=(0.0, 1.0, 3.0), T: int = 100, d: int = 64, 
     ``"tanh RNN"`` (Frobenius norms over the batch and the units).
     """
     T, B, n, d = positive_int("T", T), positive_int("B", B), positive_int("n", n), positive_int("d", d)
+    if isinstance(biases, str | bytes) or not isinstance(biases, list | tuple | np.ndarray):
+        raise TypeError(f"biases: expected a sequence of forget-gate biases, got {type(biases).__name__}")
+    biases = [finite_float(f"biases[{i}]", bias) for i, bias in enumerate(biases)]
+    if not biases:
+        raise ValueError("biases: expected at least one forget-gate bias, got none")
     rng = rng_from(seed, "seed")
     xs, y_last = rng.normal(size=(T, B, n)), rng.integers(0, n, B)
     ratios = {}
