@@ -81,13 +81,29 @@ def test_predict(p):
 
 @pytest.mark.parametrize("call, message", [
     (lambda p: arch.one_to_many(p, np.zeros((2, 4)), 0), r"T_out: expected an integer >= 1, got 0"),
-    (lambda p: arch.one_to_many(rnn.init_params(3, 6, 4), np.zeros((2, 3)), 2), r"feedback needs n == k"),
+    (lambda p: arch.one_to_many(rnn.init_params(3, 6, 4), np.zeros((2, 3)), 2),
+     r"feedback: True needs n == k"),
     (lambda p: arch.encoder_decoder(p, rnn.init_params(4, 5, 4), np.zeros((2, 1, 4)), 2),
-     r"expected equal hidden sizes, got 6 and 5"),
-    (lambda p: arch.encoder_decoder(p, p, np.zeros((2, 1, 4)), 2, start=9), r"start: expected a token id"),
+     r"dec: expected the hidden size d=6 of enc, got d=5"),
+    (lambda p: arch.encoder_decoder(p, p, np.zeros((2, 1, 4)), 2, start=9),
+     r"start: expected indices in \[0, 4\)"),
     (lambda p: arch.bidirectional(p, p, np.zeros((3, 6)), np.zeros(3), np.zeros((2, 1, 4))),
      r"V: expected shape \(k, 2d\) = \(k, 12\)"),
 ])
 def test_bad_input_raises_a_clear_value_error(p, call, message):
     with pytest.raises(ValueError, match=message):
+        call(p)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda p: arch.one_to_one(p, "x"), r"x: expected a float array"),
+    (lambda p: arch.one_to_many(None, np.zeros((2, 4)), 2), r"p: expected rnn.Params"),
+    (lambda p: arch.one_to_many(p, np.zeros((2, 4)), 2, feedback="yes"), r"feedback: expected"),
+    (lambda p: arch.encoder_decoder(p, {}, np.zeros((2, 1, 4)), 2), r"dec: expected rnn.Params"),
+    (lambda p: arch.encoder_decoder(p, p, np.zeros((2, 1, 4)), 2, start=1.5), r"start: expected integer"),
+    (lambda p: arch.bidirectional(p, None, np.zeros((3, 12)), np.zeros(3), np.zeros((2, 1, 4))),
+     r"p_bwd: expected rnn.Params"),
+])
+def test_bad_type_raises_a_clear_type_error(p, call, message):
+    with pytest.raises(TypeError, match=message):
         call(p)
