@@ -205,7 +205,7 @@ def chaos_onset(lo: float = 3.5, hi: float = 3.6, step: float = 1e-4, tol: float
     the grid step and the time it takes a finite orbit to tell a long cycle from chaos.
     """
     lo, hi = finite_float("lo", lo), finite_float("hi", hi)
-    step, tol = positive_float("step", step), finite_float("tol", tol)
+    step, tol = positive_float("step", step), positive_float("tol", tol, allow_zero=True)
     if not 0 < lo < hi <= 4:
         raise ValueError(f"lo, hi: expected 0 < lo < hi <= 4, got lo={lo}, hi={hi}")
     if (hi - lo) / step > 1e6:
