@@ -171,19 +171,21 @@ def wait_for_lock(path: Path, timeout_s: float) -> bool:
         return True
     deadline = time.monotonic() + timeout_s
     with path.open("a") as handle:
-        for attempt in range(1_000_000):
+        def taken() -> bool:
             try:
                 fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
+                return False
+            return True
+
+        if not taken():
+            say(f"waiting up to {timeout_s:g} s for {path}: another apt-get holds it")
+            while not taken():
                 if time.monotonic() > deadline:
                     return False
-                if attempt == 0:
-                    say(f"waiting up to {timeout_s:g} s for {path}: another apt-get holds it")
                 time.sleep(min(0.5, timeout_s))
-                continue
-            fcntl.lockf(handle, fcntl.LOCK_UN)
-            return True
-    return False
+        fcntl.lockf(handle, fcntl.LOCK_UN)
+    return True
 
 
 def has_chinese_font() -> bool:
