@@ -208,6 +208,8 @@ def main(argv: list[str]) -> int:
     if command not in {"book", "test", "execute", "lab", "links", "lock"}:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2
+    if command == "lock" and (BIN / "uv").exists():    # no need to install the locks about to change
+        return lock(argv[1:])
     ensure_env()
     if command == "lock":
         return lock(argv[1:])
