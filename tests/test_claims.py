@@ -52,3 +52,29 @@ def test_spread_gives_mean_min_max_over_seeds():
     np.testing.assert_allclose(s.max, [3.0, 4.0])
     with pytest.raises(ValueError, match="expected at least one seed"):
         claims.spread(np.zeros((0, 2)))
+
+
+# --- Tests that catch bugs (issue 14): each kills mutants that survived the tests above. ---
+
+@pytest.mark.parametrize("values, above, below", [
+    ([1.0], 1.0, None),            # strictly above: the bound itself breaks the claim
+    ([2.0], None, 2.0),            # strictly below
+    ([0.5, 1.5], 1.0, 2.0),        # one value below `above` while every value is below `below`
+    ([1.5, 2.5], 1.0, 2.0),        # one value above `below` while every value is above `above`
+])
+def test_check_bounds_are_strict_and_both_apply(values, above, below):
+    with pytest.raises(claims.ClaimFailed):
+        claims.check("a claim", values, above=above, below=below)
+
+
+def test_check_passes_values_strictly_inside_both_bounds():
+    assert claims.check("inside", [1.01, 1.99], above=1.0, below=2.0) == "✓ inside (all 2 seeds)"
+    assert claims.check("one", 1.5, above=1.0, below=2.0) == "✓ one"
+
+
+def test_spread_over_a_one_dimensional_list_of_seeds_and_another_axis():
+    s = claims.spread([1.0, 3.0, 8.0])
+    assert (float(s.mean), float(s.min), float(s.max)) == (4.0, 1.0, 8.0)
+    t = claims.spread([[1.0, 4.0], [3.0, 2.0]], axis=1)
+    np.testing.assert_allclose(t.mean, [2.5, 2.5])
+    np.testing.assert_allclose(t.max, [4.0, 3.0])
