@@ -46,7 +46,7 @@ class Spec:
     """A valid example (``make()`` builds it) and the kind of the argument, which decides its bad values.
 
     kind is one of: int, float, array, ids, option, rng, bool, text, callable, object, mapping,
-    int_seq, float_seq, dtype. ``extra`` holds the kind's details (see the constructors below).
+    int_seq, float_seq, dtype, any (anything printable is valid: only a function or a bare object is bad). ``extra`` holds the kind's details (see the constructors below).
     """
 
     make: Callable[[], Any]
@@ -86,9 +86,9 @@ def Obj(make: Callable, wrong: Callable | None = None) -> Spec:
     return Spec(make, "object", {"wrong": wrong})
 
 
-def Keys(make: Callable) -> Spec:
-    """A mapping with required keys (bad: not a mapping, an empty one)."""
-    return Spec(make, "mapping")
+def Keys(make: Callable, empty_ok: bool = False) -> Spec:
+    """A mapping (bad: None, a string, a list and, unless ``empty_ok``, an empty mapping)."""
+    return Spec(make, "mapping", {"empty_ok": empty_ok})
 
 
 def Seq(make: Callable, minimum: int | None = None) -> Spec:
@@ -368,21 +368,125 @@ FUNCTIONS["long_range.elman_backward"] = {
                                                         MODULES["long_range"]["xs"].make()))}
 
 
+# --- figures: valid typed results made by the compute functions, small ---------------------------
+
+def _axes():
+    import matplotlib.pyplot as plt
+
+    return plt.subplots()[1]
+
+
+def _cliff_grid():
+    ws, bs = np.linspace(0, 10, 6), np.linspace(-8, 2, 5)
+    return ws, bs, _first("vanishing.cliff_loss", "remedies.cliff_loss")(*np.meshgrid(ws, bs))
+
+
+def Labels(make) -> Spec:
+    return Spec(make, "object")
+
+
+PLOTS: dict[str, Spec] = {
+    "title": Text("t"), "xlabel": Text("x"), "ylabel": Text("y"), "sample": Text("to be"),
+    "sample_label": Text("lm"), "fmt": Text("{:.0f}"), "cmap": Text("Blues"),
+    "x": A(lambda: np.array([1.0, 2.0, 4.0]), tied=(0,)),
+    "ys": Keys(lambda: {"a": np.array([1.0, 0.5, 0.25])}),
+    "runs": Keys(lambda: {"a": np.ones((2, 3))}), "curves": Keys(lambda: {"a": np.ones((2, 3))}),
+    "panels": Keys(lambda: {"one": {"a": np.arange(1.0, 4.0)}}),
+    "reference": Keys(lambda: {"r": 1.0}, empty_ok=True), "styles": Keys(lambda: {"a": "o-"}, empty_ok=True),
+    "log": Opt("y", (None, "y", "xy")), "show": Opt("points", ("points", "lines", "band")),
+    "window": I(2), "ylim": Spec(lambda: (0.1, 10.0), "object"), "ax": Obj(_axes), "legend": BOOL_TRUE,
+    "M": A(lambda: np.eye(2), tied=(0, 1)), "row_labels": Labels(lambda: list("ab")),
+    "col_labels": Labels(lambda: list("ab")),            # "abc", a bad value, is 3 labels for 2 rows
+    "errors": Keys(lambda: {"U": 1e-10, "W": 2e-10}), "threshold": F(1e-7, 0, None, "(]"),
+    "B": A(lambda: np.array([1.0, 2.0, 4.0]), tied=(0,)),
+    "msd": A(lambda: np.array([[10.0], [20.0]]) / np.array([1.0, 2.0, 4.0]) * 1.01, tied=(0, 1)),
+    "trace_C": A(lambda: np.array([10.0, 20.0]), tied=(0,)), "band": Spec(lambda: (0.8, 1.25), "object"),
+    "train_loss": A(lambda: np.ones((3, 80)), tied=(0, 1)),
+    "val_steps": A(lambda: np.array([20, 40, 60, 80.0]), tied=(0,)),
+    "val_loss": A(lambda: np.full((3, 4), 2.0), tied=(0, 1)), "baselines": Keys(lambda: {"bigram": 2.5}),
+    "result": Obj(lambda: None), "r": Obj(lambda: _first("spectral.power_norms")(0.5 * np.eye(3), 4)),
+    "rho": F(0.9, 0, None, "(]"),
+    "diagrams": Keys(lambda: {"b = 0": _first("fixed_points.bifurcation")(np.linspace(0.5, 2, 4))}),
+    "fwd": Obj(lambda: _first("lstm.forward")(lstm_p(), xs_())),
+    "signals": Keys(lambda: {"x": np.ones(T)}), "z": A(lambda: np.linspace(-2, 2, 5), rank_free=True),
+    "functions": Keys(lambda: {"tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2)}),
+    "ws": A(lambda: _cliff_grid()[0], tied=(0,)), "bs": A(lambda: _cliff_grid()[1], tied=(0,)),
+    "L": A(lambda: _cliff_grid()[2], tied=(0, 1)),
+    "paths": Keys(lambda: {"free": np.array([[5.0, -3.0], [6.0, -2.0]])}),
+    "starts": A(lambda: np.random.default_rng(0).uniform((4, -4.5), (7, -3), (3, 5, 2)), tied=(0, 1, 2)),
+    "thrown": Spec(lambda: np.arange(15).reshape(3, 5) < 2, "object"),
+    "shares": Keys(lambda: {"free": np.array([0.4, 0.4, 0.4])}),
+}
+MODULES["plots"] = PLOTS
+FUNCTIONS.update({
+    "plots.spectral.gradient_flow": {
+        "result": Obj(lambda: _first("spectral.gradient_norms_at_init", "spectral.explorer")(d=4, T=5),
+                      wrong=lambda: {"norm": [1.0]})},
+    "plots.fixed_points.cobweb": {
+        "result": Obj(lambda: _first("fixed_points.tanh_unit_trace")(steps=5),
+                      wrong=lambda: {"orbit": [1.0]})},
+    "plots.gates.memory_flow": {
+        "result": Obj(lambda: _first("memory.gradient_ratios")(T=5, d=4, B=2, n=3),
+                      wrong=lambda: {"t": [1]})},
+    "plots.rnn.unrolled": {"T": I(4)},
+    "plots.primitives.seeds": {"log": BOOL_FALSE}, "plots.primitives.panels": {"log": BOOL_TRUE},
+})
+
+
+# --- explorers: a toy compute/draw pair over two slider positions ----------------------------------
+
+def _toy_compute(a=1.0):
+    return {"x": np.linspace(0, 1, 3), "y": a * np.linspace(0, 1, 3)}
+
+
+def _toy_draw(result):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1.5), dpi=20)
+    ax.plot(result["x"], result["y"])
+    return fig
+
+
+def _toy_controls():
+    return (_first("controls.Control", "interactive.Control")("a", (1.0, 2.0), 1.0, "a"),)
+
+
+EXPLORERS: dict[str, Spec] = {
+    "compute": Fn(lambda: _toy_compute), "draw": Fn(lambda: _toy_draw),
+    "controls": Obj(_toy_controls, wrong=lambda: ("a", "b")), "dpi": I(20), "colors": I(8),
+    "progress": Fn(lambda: (lambda text: None)), "caption": Text("a caption"),
+    "name": Text("a"), "values": Spec(lambda: (1.0, 2.0), "object"), "default": Spec(lambda: 1.0, "object"),
+    "label": Text("a"), "fmt": Text("{}"), "value": Spec(lambda: 1.0, "object"),
+    "result": Spec(lambda: {"x": [1.0, 2.0]}, "any"), "digits": I(3),
+}
+for _module in ("controls", "scrubbable", "interactive"):
+    MODULES[_module] = EXPLORERS
+
+
 # Instances whose public methods are called (keyed by class, "module.Class").
 INSTANCES: dict[str, Callable] = {
     "rnn.Symbols": rnn_p, "rnn.ParamSet": rnn_p,
     "tasks.Vocab": lambda: _first("tasks.Vocab")(list("abcab")),
     "long_range.Stack": stack, "stacked.Stack": stack,
+    "controls.Control": lambda: _toy_controls()[0],
+    "scrubbable.Scrubbable": lambda: _first("scrubbable.Scrubbable")(_toy_compute, _toy_draw, _toy_controls(),
+                                                                     dpi=20, colors=8),
+    "interactive.WidgetExplorer": lambda: _first("interactive.WidgetExplorer")(_toy_compute, _toy_draw,
+                                                                               _toy_controls()),
     "long_range.SeedRuns": lambda: _first("long_range.SeedRuns")("tanh", 3, seeds=(0,), d=3, batch=4,
                                                                  test_size=8),
 }
 
 # Callables left out, with the reason.
 SKIP: dict[str, str] = {
-    "plots": "figure builders: H2 is turning their dict inputs into typed results in this session; "
-             "their bad inputs are covered once those types exist",
-    "interactive": "explorer scaffolding (compute/draw callables and widget controls), restructured by H2 "
-                   "in this session",
+    "plots.style.text": "a validator of the figure builders: its messages name the caller's argument",
+    "plots.style.mapping": "a validator of the figure builders: its messages name the caller's argument",
+    "plots.style.array": "a validator of the figure builders: its messages name the caller's argument",
+    "plots.style.fields": "a validator of the figure builders: its messages name the caller's argument",
+    "plots.updatable.UpdatableFigure": "a matplotlib Figure subclass: its constructor is matplotlib's",
+    "controls.check_names": "a validator of the explorers: its messages name the caller's argument",
+    "controls.check_explorer": "a validator of the explorers: its messages name the caller's argument",
+    "controls.check_int": "a validator of the explorers: its messages name the caller's argument",
     "vanishing.reversal_experiment": "trains reversal_accuracy's defaults (d = 48, 300 steps) for each "
                                      "length; its arguments are reversal_accuracy's, covered there",
     "lstm.random_blocks": "internal helper of init_lstm/init_gru (H3 asked to make it private)",

@@ -61,6 +61,11 @@ class Callee:
         """The class key for a method, else None."""
         return f"{self.module}.{self.qualname.split('.')[0]}" if "." in self.qualname else None
 
+    @property
+    def package(self) -> str:
+        """The top module under recurrent ("plots" for "plots.spectral"), for SKIP and the owners."""
+        return self.module.split(".")[0]
+
 
 def _is_result_type(obj) -> bool:
     """NamedTuples and frozen dataclasses are typed results made by the package (what compute hands to
@@ -74,32 +79,40 @@ def _is_result_type(obj) -> bool:
 def enumerate_api():
     """(callees, import errors): every public function, class and public method of the package."""
     callees, errors = [], {}
-    for info in pkgutil.walk_packages(recurrent.__path__, prefix=""):
-        if any(part.startswith("_") for part in info.name.split(".")):
+    def failed(name):
+        errors[name.removeprefix("recurrent.")] = "the package walk could not import it"
+
+    for info in pkgutil.walk_packages(recurrent.__path__, prefix="recurrent.", onerror=failed):
+        name = info.name.removeprefix("recurrent.")
+        if any(part.startswith("_") for part in name.split(".")):
             continue
         try:
-            module = importlib.import_module(f"recurrent.{info.name}")
+            module = importlib.import_module(info.name)
         except Exception as e:                    # noqa: BLE001 (reported by test_every_module_imports)
-            errors[info.name] = f"{type(e).__name__}: {e}"
+            errors[name] = f"{type(e).__name__}: {e}"
             continue
-        names = getattr(module, "__all__", None) or [
-            name for name, obj in vars(module).items()
-            if not name.startswith("_") and getattr(obj, "__module__", None) == module.__name__
-            and (inspect.isfunction(obj) or inspect.isclass(obj))]
+        # functions and classes defined here (a re-export is counted where it is defined), restricted to
+        # __all__ when the module has one
+        public = getattr(module, "__all__", None)
+        names = [name for name, obj in vars(module).items()
+                 if (name in public if public is not None else not name.startswith("_"))
+                 and getattr(obj, "__module__", None) == module.__name__
+                 and (inspect.isfunction(obj) or inspect.isclass(obj))]
+        mod_name = name
         for name in names:
             obj = getattr(module, name)
             if _is_result_type(obj) or (isinstance(obj, type) and issubclass(obj, BaseException)):
                 continue
-            callees.append(Callee(info.name, name))
+            callees.append(Callee(mod_name, name))
             if inspect.isclass(obj):
                 for attr, member in vars(obj).items():
                     if not attr.startswith("_") and inspect.isfunction(member):
-                        callees.append(Callee(info.name, f"{name}.{attr}"))
+                        callees.append(Callee(mod_name, f"{name}.{attr}"))
     return callees, errors
 
 
 def skipped(c: Callee) -> str | None:
-    for key in (c.key, c.owner, c.module):
+    for key in (c.key, c.owner, c.module, c.package):
         if key in ex.SKIP:
             return ex.SKIP[key]
     return None
@@ -113,12 +126,10 @@ def parameters(c: Callee):
 
 
 def spec_for(c: Callee, name: str):
-    owner_key = c.owner and c.owner.split(".", 1)[1]
     for table in (ex.FUNCTIONS.get(c.key, {}), ex.FUNCTIONS.get(c.owner or "", {}),
-                  ex.MODULES.get(c.module, {}), ex.COMMON):
+                  ex.MODULES.get(c.module, {}), ex.MODULES.get(c.package, {}), ex.COMMON):
         if name in table:
             return table[name]
-    del owner_key
     return None
 
 
@@ -126,7 +137,7 @@ def explicit(c: Callee, name: str) -> bool:
     """Whether an optional argument is given its registry value (function or module tables) rather than
     its default: small sizes for the costly defaults."""
     return any(name in t for t in (ex.FUNCTIONS.get(c.key, {}), ex.FUNCTIONS.get(c.owner or "", {}),
-                                   ex.MODULES.get(c.module, {})))
+                                   ex.MODULES.get(c.module, {}), ex.MODULES.get(c.package, {})))
 
 
 def valid_kwargs(c: Callee) -> dict:
@@ -289,7 +300,8 @@ def bad_values(spec: ex.Spec, default, data) -> list:
         wrong = extra.get("wrong")
         return others + [("an int", 3)] + ([("a similar object of the wrong type", wrong())] if wrong else [])
     if kind == "mapping":
-        return others[:2] + [("a list", [1, 2]), ("an empty dict", {})]
+        out = [(label, v) for label, v in others if not isinstance(v, dict)] + [("a list", [1, 2])]
+        return out + ([] if extra["empty_ok"] else [("an empty dict", {})])
     if kind in ("int_seq", "float_seq"):
         out = others + [("an empty list", []), ("a list with a string", ["a"]), ("a list with None", [None])]
         if kind == "int_seq":
@@ -298,6 +310,8 @@ def bad_values(spec: ex.Spec, default, data) -> list:
         else:
             out += [("a list with NaN", [float("nan")]), ("a list with a complex", [1 + 1j])]
         return out
+    if kind == "any":
+        return [("a function", len), ("a bare object()", object())]
     if kind == "dtype":
         return [("a string", "abc"), ("an int dtype", np.int64), ("a complex dtype", np.complex128),
                              ("a bool dtype", np.bool_), ("object", object)]
@@ -380,12 +394,11 @@ KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'bptt.loss_function': ('c0', 'h0', 'mask', 'xs', 'ys'),
     'bptt.numerical_gradient': ('loss_fn',),
     'bptt.relative_error': ('a',),
-    'claims.check': ('above', 'below', 'of', 'values'),
-    'claims.over_seeds': ('label', 'log', 'seeds'),
-    'claims.spread': ('values',),
+    'claims.check': ('values',),
+    'claims.over_seeds': ('log',),
+    'controls.defaults': ('controls',),
     'echo.accuracy_by_window': ('L', 'clip'),
     'echo.integers': ('name', 'values'),
-    'fixed_points.chaos_onset': ('tol',),
     'gru.step': ('h_prev',),
     'long_range.SeedRuns': ('seeds',),
     'long_range.SeedRuns.gradient_ratios': ('xs', 'y'),
@@ -402,10 +415,20 @@ KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'lstm.sigmoid': ('z',),
     'lstm.states': ('c0', 'h0'),
     'lstm.step': ('h_prev',),
-    'remedies.cliff_from_starts': ('clip',),
-    'remedies.cliff_grad': ('b', 'target', 'w', 'x0'),
-    'remedies.cliff_grads': ('b', 'target', 'w', 'x0'),
-    'remedies.cliff_loss': ('b', 'target', 'w', 'x0'),
+    'plots.fixed_points.bifurcation': ('diagrams',),
+    'plots.gates.activations': ('functions', 'z'),
+    'plots.gates.gate_trace': ('signals',),
+    'plots.primitives.curves': ('log', 'x', 'ys'),
+    'plots.primitives.finish': ('ax', 'legend', 'log'),
+    'plots.primitives.panels': ('x',),
+    'plots.primitives.seeds': ('runs', 'x'),
+    'plots.remedies.cliff': ('L', 'bs', 'paths', 'ws'),
+    'plots.remedies.cliff_seeds': ('L', 'bs', 'shares', 'starts', 'ws'),
+    'plots.rnn.char_model_seeds': ('baselines', 'sample', 'sample_label', 'title', 'train_loss', 'val_loss', 'val_steps'),
+    'plots.rnn.error_bars': ('errors', 'threshold'),
+    'plots.rnn.heatmap': ('M', 'cmap', 'col_labels', 'fmt', 'row_labels'),
+    'plots.rnn.minibatch_noise': ('B', 'band', 'msd', 'trace_C'),
+    'plots.spectral.power_bounds': ('rho',),
     'remedies.sigmoid': ('x',),
     'rnn.ParamSet.astype': ('dtype',),
     'rnn.ParamSet.scaled': ('factor',),
@@ -418,13 +441,9 @@ KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'stacked.cell_of': ('p',),
     'stacked.stacked_loss_and_grads': ('y',),
     'stacked.stacked_mse': ('y',),
-    'tasks.Vocab': ('tokens',),
     'tasks.Vocab.decode': ('ids',),
-    'tasks.Vocab.encode': ('text',),
-    'tasks.copy_task': ('reverse',),
-    'tasks.ngram_perplexity': ('order', 'test_ids', 'train_ids'),
+    'tasks.ngram_perplexity': ('order',),
     'tasks.streams': ('ids',),
-    'tasks.tokenize': ('text',),
     'tasks.windows': ('ids',),
     'training.Adam': ('p',),
     'training.check_streams': ('p',),
@@ -435,10 +454,6 @@ KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'training.gradient_noise': ('p',),
     'training.sgd': ('grads', 'p'),
     'training.train_truncated': ('carry', 'log', 'p'),
-    'vanishing.copy_accuracy': ('inputs', 'p', 'targets'),
-    'vanishing.initialisation_norms': ('seed',),
-    'vanishing.memory_ratios': ('biases',),
-    'vanishing.reversal_accuracy': ('clip', 'reverse', 'seed'),
 }
 # END KNOWN
 KNOWN = {(key, name) for key, names in KNOWN_BY_CALLABLE.items() for name in names}
@@ -477,7 +492,7 @@ def bad_input_log():
 
 
 OWNERS = {module: "H2" for module in ("plots", "interactive", "spectral", "fixed_points", "remedies",
-                                       "vanishing", "claims", "tasks")}
+                                       "vanishing", "claims", "tasks", "controls", "scrubbable")}
 OWNERS.update({module: "H3" for module in ("rnn", "bptt", "training", "losses", "lstm", "gru", "long_range",
                                             "stacked", "echo", "architectures", "memory", "data")})
 
