@@ -35,6 +35,7 @@ from .losses import (
     LOSSES,
     _cross_entropy,
     _output_grad,
+    check_ids,
     check_real_targets,
     check_targets,
     last_squared_error_grad,
@@ -106,15 +107,18 @@ def _rnn_backward(p: Params, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
     # Each sum over t (and b) of outer products is one matrix product over all T*B rows.
     h_prev = np.concatenate([fwd.h0[None], hs[:-1]])        # h_{t-1} for t = 1..T
     dz, do = lstm.rows(dzs), lstm.rows(d_os)
-    grads = Params(U=dz.T @ lstm.rows(xs), W=dz.T @ lstm.rows(h_prev), b=dz.sum(0),
-                   V=do.T @ lstm.rows(hs), c=do.sum(0), activation=p.activation)
+    grads = Params._computed(U=dz.T @ lstm.rows(xs), W=dz.T @ lstm.rows(h_prev), b=dz.sum(0),
+                             V=do.T @ lstm.rows(hs), c=do.sum(0), activation=p.activation)
     return Backward(grads, carry, d_hs)
 
 
 def _loss_and_output_grad(fwd: Forward, ys, mask, loss: str):
     """The loss of ``fwd.os`` and dL/do_t, after checking ys and mask for ``loss``."""
     if loss == "cross_entropy":
-        ys, mask = check_targets(ys, fwd.os, mask)
+        if mask is None:                               # every position counts: no mask to multiply by
+            ys = check_ids(ys, fwd.os)
+        else:
+            ys, mask = check_targets(ys, fwd.os, mask)
         return _cross_entropy(fwd.os, ys, mask), (lambda: _output_grad(fwd.os, ys, mask))
     one_of("loss", loss, LOSSES)
     if mask is not None:

@@ -175,7 +175,8 @@ def backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
             da = np.multiply(dA[t], np.concatenate([dh, dh], axis=-1), out=dA[t])
             np.add(dh * (1 - u[t]), da @ p.W, out=dh_next)
         check_finite_gradient(dA)
-        grads = GRUParams(W=rows(dA).T @ rows(h_prev), variant=p.variant, **dense_grads(xs, fwd.hs, dA, d_os))
+        grads = GRUParams._computed(W=rows(dA).T @ rows(h_prev), variant=p.variant,
+                                    **dense_grads(xs, fwd.hs, dA, d_os))
         return Backward(grads, dh_next, d_hs)
     r, z, n = blocks(fwd.gates, 3)
     D_r, D_z, D_n = blocks(dA, 3)                              # first D
@@ -192,7 +193,7 @@ def backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
             np.multiply(r[t], da[:, 2 * d:], out=dm[t, :, 2 * d:])                  # r * da_n
             np.add(dh * z[t], dm[t] @ p.W, out=dh_next)                             # dh z + W^T dm
         check_finite_gradient(dm)
-        grads = GRUParams(W=rows(dm).T @ rows(h_prev), bh=rows(dm[..., 2 * d:]).sum(0),
+        grads = GRUParams._computed(W=rows(dm).T @ rows(h_prev), bh=rows(dm[..., 2 * d:]).sum(0),
                           variant=p.variant, **dense_grads(xs, fwd.hs, dA, d_os))
         return Backward(grads, dh_next, d_hs)
     np.multiply(h_prev * r, 1 - r, out=D_r)                    # cho: da_r = dq * D_r
@@ -208,7 +209,7 @@ def backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
     check_finite_gradient(dA)
     dW = np.concatenate([rows(dA[..., :2 * d]).T @ rows(h_prev),      # W_n multiplies q = r * h_{t-1}
                          rows(dA[..., 2 * d:]).T @ rows(r * h_prev)])
-    grads = GRUParams(W=dW, variant=p.variant, **dense_grads(xs, fwd.hs, dA, d_os))
+    grads = GRUParams._computed(W=dW, variant=p.variant, **dense_grads(xs, fwd.hs, dA, d_os))
     return Backward(grads, dh_next, d_hs)
 
 

@@ -42,10 +42,8 @@ def _log_softmax(o, axis: int = -1):
 def check_targets(ys, os, mask=None):
     """Validate integer targets ``ys: (T, B)`` (and optional weights ``mask: (T, B)`` >= 0) against
     ``os: (T, B, k)``; returns (ys, mask) with a mask of ones if none was given."""
-    T, B, k = os.shape
-    ys = as_int_array("ys", ys, ndim=2, low=0, high=k, dims="(T, B)")
-    if ys.shape != (T, B):
-        raise ValueError(f"ys: expected shape (T, B) = ({T}, {B}) to match os, got {ys.shape}")
+    T, B, _ = os.shape
+    ys = check_ids(ys, os)
     dtype = np.result_type(os.dtype, np.float32)     # float32 logits get a float32 mask
     if mask is None:
         return ys, np.ones((T, B), dtype)
@@ -53,6 +51,15 @@ def check_targets(ys, os, mask=None):
     if mask.min() < 0:
         raise ValueError(f"mask: expected weights >= 0, got a smallest entry {mask.min()}")
     return ys, mask.astype(dtype, copy=False)
+
+
+def check_ids(ys, os):
+    """Validate integer targets ``ys: (T, B)`` with ids in [0, k) against ``os: (T, B, k)``."""
+    T, B, k = os.shape
+    ys = as_int_array("ys", ys, ndim=2, low=0, high=k, dims="(T, B)")
+    if ys.shape != (T, B):
+        raise ValueError(f"ys: expected shape (T, B) = ({T}, {B}) to match os, got {ys.shape}")
+    return ys
 
 
 def at_targets(ys):
@@ -72,9 +79,14 @@ def cross_entropy(os, ys, mask=None) -> float:
 
 
 def _cross_entropy(os, ys, mask) -> float:
-    """cross_entropy without the checks, for callers that validated already (NaN passes through)."""
+    """cross_entropy without the checks, for callers that validated already (NaN passes through).
+
+    ``mask=None`` counts every position, as a mask of ones would.
+    """
     logp = _log_softmax(os)[at_targets(ys)]          # log softmax(o_t)[y_t] for every t and b: (T, B)
-    return float(-(logp * mask).sum() / os.shape[1])
+    if mask is not None:
+        logp *= mask
+    return float(-logp.sum() / os.shape[1])
 
 
 def output_grad(os, ys, mask=None):
@@ -85,10 +97,10 @@ def output_grad(os, ys, mask=None):
 
 
 def _output_grad(os, ys, mask):
-    """output_grad without the checks, for callers that validated ys and mask already."""
+    """output_grad without the checks, for callers that validated ys and mask (None: all ones) already."""
     g = _softmax(os)
     g[at_targets(ys)] -= 1.0                         # softmax(o_t) - onehot(y_t)
-    g *= mask[..., None] / os.shape[1]
+    g *= (1.0 / os.shape[1]) if mask is None else mask[..., None] / os.shape[1]
     return g
 
 

@@ -227,7 +227,7 @@ def backward(p: LSTMParams, xs, fwd: Forward, d_os, d_hT=None, d_cT=None) -> Bac
         np.matmul(da, p.W, out=dh_next)                                            # W^T da
         np.multiply(dc, f[t], out=dc_next)                                         # dc * f
     check_finite_gradient(dA)
-    grads = LSTMParams(W=rows(dA).T @ rows(h_prev), **dense_grads(xs, fwd.hs, dA, d_os))
+    grads = LSTMParams._computed(W=rows(dA).T @ rows(h_prev), **dense_grads(xs, fwd.hs, dA, d_os))
     return Backward(grads, dh_next, d_hs, d_c0=dc_next, d_cs=d_cs)
 
 

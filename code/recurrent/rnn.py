@@ -60,8 +60,24 @@ class ParamSet:
         return [(f.name, getattr(self, f.name)) for f in fields(self)
                 if isinstance(getattr(self, f.name), np.ndarray)]
 
+    @classmethod
+    def _computed(cls, **values):
+        """A container of arrays the package computed itself (gradients, copies, scaled copies), whose
+        shapes are right by construction: made without the checks of __post_init__, which cost more
+        than a small forward pass. Finiteness is the caller's to check (``check_finite_gradient``)."""
+        obj = object.__new__(cls)
+        for f in fields(cls):
+            if f.name not in values:
+                values[f.name] = f.default
+        obj.__dict__.update(values)
+        return obj
+
+    def _with(self, arrays: dict):
+        """A container like self (same activation or variant) holding ``arrays`` instead."""
+        return self._computed(**{f.name: getattr(self, f.name) for f in fields(self)} | arrays)
+
     def copy(self):
-        return replace(self, **{name: a.copy() for name, a in self.items()})
+        return self._with({name: a.copy() for name, a in self.items()})
 
     def astype(self, dtype):
         return replace(self, **{name: a.astype(dtype) for name, a in self.items()})
@@ -72,7 +88,7 @@ class ParamSet:
 
     def scaled(self, factor: float):
         """A copy with every array multiplied by ``factor``."""
-        return replace(self, **{name: a * factor for name, a in self.items()})
+        return self._with({name: a * factor for name, a in self.items()})
 
 
 def float_dtype(dtype) -> np.dtype:
