@@ -46,7 +46,8 @@ class Spec:
     """A valid example (``make()`` builds it) and the kind of the argument, which decides its bad values.
 
     kind is one of: int, float, array, ids, option, rng, bool, text, callable, object, mapping,
-    int_seq, float_seq, dtype, any (anything printable is valid: only a function or a bare object is bad). ``extra`` holds the kind's details (see the constructors below).
+    int_seq, float_seq, dtype, any (anything printable is valid: only a function or a bare object is
+    bad). ``extra`` holds the kind's details (see the constructors below).
     """
 
     make: Callable[[], Any]

@@ -396,7 +396,6 @@ KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'bptt.relative_error': ('a',),
     'claims.check': ('values',),
     'claims.over_seeds': ('log',),
-    'controls.defaults': ('controls',),
     'echo.accuracy_by_window': ('L', 'clip'),
     'echo.integers': ('name', 'values'),
     'gru.step': ('h_prev',),
@@ -406,6 +405,7 @@ KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'long_range.init_stack': ('seeds',),
     'long_range.stacked_data': ('rngs',),
     'losses.at_targets': ('ys',),
+    'losses.check_ids': ('os',),
     'losses.check_real_targets': ('os',),
     'losses.check_targets': ('os',),
     'losses.log_softmax': ('axis',),
@@ -424,7 +424,8 @@ KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'plots.primitives.seeds': ('runs', 'x'),
     'plots.remedies.cliff': ('L', 'bs', 'paths', 'ws'),
     'plots.remedies.cliff_seeds': ('L', 'bs', 'shares', 'starts', 'ws'),
-    'plots.rnn.char_model_seeds': ('baselines', 'sample', 'sample_label', 'title', 'train_loss', 'val_loss', 'val_steps'),
+    'plots.rnn.char_model_seeds': (
+        'baselines', 'sample', 'sample_label', 'title', 'train_loss', 'val_loss', 'val_steps',),
     'plots.rnn.error_bars': ('errors', 'threshold'),
     'plots.rnn.heatmap': ('M', 'cmap', 'col_labels', 'fmt', 'row_labels'),
     'plots.rnn.minibatch_noise': ('B', 'band', 'msd', 'trace_C'),
@@ -548,7 +549,19 @@ def rewrite_known() -> None:
         key, name = pair.split(" ")
         by_callable.setdefault(key, []).append(name)
     body = ["KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {"]
-    body += [f"    {key!r}: {tuple(names)!r}," for key, names in sorted(by_callable.items())]
+    for key, names in sorted(by_callable.items()):
+        line = f"    {key!r}: {tuple(names)!r},"
+        if len(line) <= 110:
+            body.append(line)
+            continue
+        body.append(f"    {key!r}: (")
+        row = "       "
+        for name in names:
+            if len(row) + len(repr(name)) + 2 > 110:
+                body.append(row.rstrip())
+                row = "       "
+            row += f" {name!r},"
+        body.append(row + "),")
     body.append("}")
     path = Path(__file__)
     text = path.read_text()
