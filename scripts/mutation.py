@@ -26,12 +26,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The scope of issue 14's mutation goal: whole modules, plus bptt's training helpers only (bptt's
-# forward/backward maths is covered by the gradient checks and the torch agreement tests).
+# The scope of issue 14's mutation goal: whole modules, plus the training helpers of chapter 2 only
+# (bptt's forward/backward maths is covered by the gradient checks and the torch agreement tests).
 SCOPE = ["recurrent.fixed_points.*", "recurrent.tasks.*", "recurrent.claims.*", "recurrent.spectral.*",
-         "recurrent.remedies.*", "recurrent.architectures.*",
-         "recurrent.bptt.x_evaluate__mutmut_*", "recurrent.bptt.x_train_truncated__mutmut_*",
-         "recurrent.bptt.x_gradient_noise__mutmut_*", "recurrent.bptt.x_echo_accuracy__mutmut_*"]
+         "recurrent.remedies.*", "recurrent.vanishing.*", "recurrent.architectures.*",
+         "recurrent.training.x_evaluate__mutmut_*", "recurrent.training.x_train_truncated__mutmut_*",
+         "recurrent.training.x_gradient_noise__mutmut_*", "recurrent.echo.x_accuracy_by_window__mutmut_*"]
+BY_FUNCTION = ("training", "echo")          # modules scored per function (only some functions in scope)
 
 RESULT = re.compile(r"^\s*(?P<name>recurrent\.\S+?): (?P<status>.+)$")
 
@@ -48,10 +49,10 @@ def lay_out(work: Path) -> None:
 
 
 def module_of(name: str) -> str:
-    """'recurrent.bptt.x_evaluate__mutmut_3' -> 'bptt.evaluate' for bptt, else the module name."""
+    """'recurrent.training.x_evaluate__mutmut_3' -> 'training.evaluate' in BY_FUNCTION, else the module."""
     module, func = name.split(".")[1], name.split(".")[2]
-    if module == "bptt":
-        return "bptt." + func.removeprefix("x_").split("__mutmut_")[0]
+    if module in BY_FUNCTION:
+        return module + "." + func.removeprefix("x_").split("__mutmut_")[0]
     return module
 
 
