@@ -86,20 +86,25 @@ def test_panels_share_y_and_smooth_over_the_window():
     np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), x[2:])
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), np.arange(2.0, 10.0))   # moving average
     assert fig.axes[0].get_legend() is None and fig.axes[1].get_legend() is not None
-    fig = plots.panels(x, {"one": {"a": np.ones((3, 10))}}, "t", "step", "loss", show="lines")
-    assert "median of 3 seeds" in fig.axes[0].lines[-1].get_label()
+    fig = plots.panels(x, {"one": {"a": np.ones((3, 10))}, "two": {"a": np.full((3, 10), 2.0)}}, "t", "step",
+                       "loss", show="lines", reference={"baseline": 0.5}, ylim=(0.1, 10))
+    for ax in fig.axes:                      # every seed, the median, then the reference line, in every panel
+        assert [line.get_label() for line in ax.lines][-2:] == ["a (median of 3 seeds)", "baseline"]
+        assert len(ax.lines) == 5 and ax.get_ylim() == (0.1, 10)
+    np.testing.assert_allclose(fig.axes[1].lines[3].get_ydata(), 2.0)
+    assert fig.axes[0].get_ylabel() == "loss" and fig.axes[1].get_ylabel() == ""
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: plots.curves([1, 2], {"a": [1, 2, 3]}, "t", "x", "y"), ValueError, r"ys\['a'\]: expected shape"),
+    (lambda: plots.curves([1, 2], {"a": [1, 2, 3]}, "t", "x", "y"), ValueError, r"ys\['a'\], x: expected"),
     (lambda: plots.curves([1, 2], [[1, 2]], "t", "x", "y"), TypeError, "ys: expected a dict"),
     (lambda: plots.curves([1, 2], {"a": [1, 2]}, "t", "x", "y", log="x"), ValueError, "log: expected one of"),
     (lambda: plots.curves([1, 2], {"a": [1, 2]}, None, "x", "y"), TypeError, "title: expected a str"),
     (lambda: plots.curves([1, 2], {"a": ["p", "q"]}, "t", "x", "y"), TypeError, "expected an array"),
-    (lambda: plots.seeds([1, 2], {"a": np.ones((2, 3))}, "t", "x", "y"), ValueError, r"shape \(S, 2\)"),
+    (lambda: plots.seeds([1, 2], {"a": np.ones((2, 3))}, "t", "x", "y"), ValueError, r"\(S, 2\), got"),
     (lambda: plots.seeds([1, 2], {"a": np.ones((2, 2))}, "t", "x", "y", show="box"), ValueError, "show:"),
     (lambda: plots.seeds(["a", "b"], {"a": np.ones((2, 2))}, "t", "x", "y", show="lines"), TypeError, "x:"),
-    (lambda: plots.panels([1, 2], {}, "t", "x", "y"), ValueError, "panels: expected at least one"),
+    (lambda: plots.panels([1, 2], {}, "t", "x", "y"), ValueError, "panels: expected at least one entry"),
     (lambda: plots.panels([1, 2], {"p": {"a": [1, 2]}}, "t", "x", "y", window=5), ValueError, "window:"),
     (lambda: plots.power_bounds({"t": [0, 1]}, 0.9, "t"), TypeError, "r: expected a result with fields"),
     (lambda: plots.gradient_flow({"k": [0]}), TypeError, "result: expected a result with fields"),

@@ -43,7 +43,22 @@ class Control:
 
 
 def defaults(controls) -> dict:
-    return {c.name: c.default for c in controls}
+    """The default value of every control, by name."""
+    return {c.name: c.default for c in check_controls(controls)}
+
+
+def check_controls(controls) -> list:
+    """``controls`` as a non-empty list of ``Control``s with distinct names."""
+    if isinstance(controls, str | bytes | dict) or not hasattr(controls, "__iter__"):
+        raise TypeError(f"controls: expected a sequence of Control, got {type(controls).__name__}")
+    controls = list(controls)
+    bad = [type(c).__name__ for c in controls if not isinstance(c, Control)]
+    if bad or not controls:
+        raise TypeError(f"controls: expected a non-empty sequence of Control, got {bad or 'nothing'}")
+    names = [c.name for c in controls]
+    if len(set(names)) < len(names):
+        raise ValueError(f"controls: expected distinct names, got {names}")
+    return controls
 
 
 def fingerprint(result, digits: int = 3) -> str:
@@ -93,11 +108,7 @@ def check_explorer(compute, draw, controls) -> None:
     for name, f in (("compute", compute), ("draw", draw)):
         if not callable(f):
             raise TypeError(f"{name}: expected a function, got {type(f).__name__}")
-    if isinstance(controls, str | bytes) or not hasattr(controls, "__iter__"):
-        raise TypeError(f"controls: expected a sequence of Control, got {type(controls).__name__}")
-    bad = [type(c).__name__ for c in controls if not isinstance(c, Control)]
-    if bad or not list(controls):
-        raise TypeError(f"controls: expected a non-empty sequence of Control, got {bad or 'nothing'}")
+    check_controls(controls)
 
 
 def check_int(name: str, value, low: int, high: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .style import COLORS, fields, mapping, plain_log_labels, text
+from .style import COLORS, array, fields, mapping, plain_log_labels, text
 from .updatable import UpdatableFigure
 
 
@@ -75,6 +75,7 @@ def gate_trace(fwd, signals: dict, title: str):
 
 def activations(z, functions: dict, title: str):
     """Activation functions (left) and their derivatives (right). ``functions``: name -> (f, f')."""
+    z = array("z", z, finite=True)
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.4))
     for name, pair in mapping("functions", functions).items():
         if not (isinstance(pair, tuple) and len(pair) == 2 and all(map(callable, pair))):

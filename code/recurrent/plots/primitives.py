@@ -12,7 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .style import COLORS, CYCLE, REFERENCE_STYLES, array, mapping, text
+from .style import COLORS, CYCLE, REFERENCE_STYLES, array, mapping, number, text
 
 SCALES = {None: (), "y": ("y",), "xy": ("x", "y")}
 SHOWS = ("points", "lines", "band")
@@ -22,14 +22,21 @@ def finish(ax, title: str, xlabel: str, ylabel: str, log: str | None = None, yli
            reference: dict | None = None, legend: bool = True):
     """Reference lines (name -> y value, grey), log scales (``log``: None, "y" or "xy"), y limits, labels,
     title and legend of ``ax``. Returns the figure."""
+    if not isinstance(ax, plt.Axes):
+        raise TypeError(f"ax: expected a matplotlib Axes, got {type(ax).__name__}")
+    if log is not None and not isinstance(log, str):
+        raise TypeError(f"log: expected None, 'y' or 'xy', got {type(log).__name__}")
     if log not in SCALES:
         raise ValueError(f"log: expected one of {list(SCALES)}, got {log!r}")
+    if not isinstance(legend, bool):
+        raise TypeError(f"legend: expected True or False, got {type(legend).__name__}")
     for j, (name, value) in enumerate(mapping("reference", reference, allow_none=True).items()):
-        ax.axhline(float(value), ls=REFERENCE_STYLES[j % 3], lw=1, color=COLORS["grey"], label=name)
+        ax.axhline(number(f"reference[{name!r}]", value), ls=REFERENCE_STYLES[j % 3], lw=1,
+                   color=COLORS["grey"], label=name)
     for axis in SCALES[log]:
         getattr(ax, f"set_{axis}scale")("log")
     if ylim is not None:
-        low, high = array("ylim", ylim)
+        low, high = array("ylim", ylim, finite=True)
         ax.set_ylim(low, high)
     ax.set(title=text("title", title), xlabel=text("xlabel", xlabel), ylabel=text("ylabel", ylabel))
     if legend:
@@ -53,12 +60,12 @@ def curves(x, ys: dict, title: str, xlabel: str, ylabel: str, log: str | None = 
     ``styles`` maps a label to a matplotlib format ("o-", "--"; default "-"); ``reference`` adds grey
     horizontal lines (name -> value).
     """
-    x, ax = array("x", x), _axes(ax)
+    x, ax = array("x", x, finite=True), _axes(ax)
     styles = mapping("styles", styles, allow_none=True)
     for name, y in mapping("ys", ys).items():
         y = array(f"ys[{name!r}]", y)
         if y.shape != x.shape:
-            raise ValueError(f"ys[{name!r}]: expected shape {x.shape} like x, got {y.shape}")
+            raise ValueError(f"ys[{name!r}], x: expected shape {x.shape} like x, got {y.shape}")
         ax.plot(x, y, styles.get(name, "-"), ms=4, label=name)
     return finish(ax, title, xlabel, ylabel, log, ylim, reference)
 
@@ -76,25 +83,34 @@ def seeds(x, runs: dict, title: str, xlabel: str, ylabel: str, show: str = "poin
     values that are exactly zero are left out). ``styles``: label -> line format; ``reference``: grey
     horizontal lines; ``log``: a logarithmic y axis.
     """
+    if not isinstance(show, str):
+        raise TypeError(f"show: expected one of {list(SHOWS)}, got {type(show).__name__}")
     if show not in SHOWS:
         raise ValueError(f"show: expected one of {list(SHOWS)}, got {show!r}")
     if not isinstance(log, bool):
         raise TypeError(f"log: expected a bool, got {type(log).__name__}")
     ax = _axes(ax, figsize=(7.0, 3.6))
     styles = mapping("styles", styles, allow_none=True)
+    if x is None or isinstance(x, dict | str | bytes):
+        raise TypeError(f"x: expected the settings (numbers or labels), got {type(x).__name__}")
+    if np.ndim(x) != 1:
+        raise ValueError(f"x: expected a 1-d sequence of settings, got shape {np.shape(x)}")
+    if np.asarray(x).dtype.kind == "b":
+        raise TypeError("x: expected the settings (numbers or labels), got a bool array")
     given = list(x) if isinstance(x, list | tuple) else list(np.atleast_1d(x))
     labels = [str(v) for v in given]
     numeric = all(isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
                   for v in given)
     if not numeric and show != "points":
         raise TypeError(f"x: expected numbers for show={show!r}, got {labels}")
-    pos = array("x", x) if numeric else np.arange(len(labels), dtype=float)
+    pos = array("x", x, finite=True) if numeric else np.arange(len(labels), dtype=float)
     runs = mapping("runs", runs)
     step = np.min(np.diff(np.sort(pos))) if len(pos) > 1 else 1.0
     for i, (name, values) in enumerate(runs.items()):
         values = np.atleast_2d(array(f"runs[{name!r}]", values, ndim=(1, 2)))
         if values.shape[1] != len(pos):
-            raise ValueError(f"runs[{name!r}]: expected shape (S, {len(pos)}), got {values.shape}")
+            raise ValueError(f"runs[{name!r}], x: expected shape (S, len(x)) = (S, {len(pos)}), got "
+                             f"{values.shape}")
         color, style = CYCLE[i % len(CYCLE)], styles.get(name, "-")
         if show == "points":
             shift = (i - (len(runs) - 1) / 2) * 0.06 * step
@@ -130,9 +146,9 @@ def panels(x, panels: dict, title: str, xlabel: str, ylabel: str, show: str | No
     plotted at the window's last step. The legend is in the last panel only.
     """
     panels = mapping("panels", panels)
-    if not panels:
-        raise ValueError("panels: expected at least one panel, got none")
-    x = array("x", x)
+    if not isinstance(log, bool):
+        raise TypeError(f"log: expected a bool, got {type(log).__name__}")
+    x = array("x", x, finite=True)
     if window is not None:
         if isinstance(window, bool) or not isinstance(window, int | np.integer):
             raise TypeError(f"window: expected an int or None, got {type(window).__name__}")

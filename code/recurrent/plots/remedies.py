@@ -7,12 +7,25 @@ import numpy as np
 from .style import COLORS, array, mapping, text
 
 
-def cliff(ws, bs, L, paths: dict, title: str):
-    """The loss surface log10 L(w, b) of the cliff model with gradient-descent paths drawn on it."""
-    ws, bs, L = array("ws", ws), array("bs", bs), array("L", L, ndim=(2,))
+def _surface(ws, bs, L):
+    """The grid (W,), (B,) and the loss on it (B, W), checked."""
+    ws, bs = array("ws", ws, finite=True), array("bs", bs, finite=True)
+    L = array("L", L, ndim=(2,), finite=True)
     if L.shape != (len(bs), len(ws)):
         raise ValueError(f"L: expected shape (len(bs), len(ws)) = ({len(bs)}, {len(ws)}), got {L.shape}")
-    paths = {name: array(f"paths[{name!r}]", p, ndim=(2,)) for name, p in mapping("paths", paths).items()}
+    if np.any(np.diff(ws) <= 0) or np.any(np.diff(bs) <= 0):
+        raise ValueError("ws, bs: expected increasing grid coordinates")
+    return ws, bs, L
+
+
+def cliff(ws, bs, L, paths: dict, title: str):
+    """The loss surface log10 L(w, b) of the cliff model with gradient-descent paths drawn on it."""
+    ws, bs, L = _surface(ws, bs, L)
+    paths = {name: array(f"paths[{name!r}]", p, ndim=(2,), finite=True)
+             for name, p in mapping("paths", paths).items()}
+    for name, path in paths.items():
+        if path.shape[1] != 2:
+            raise ValueError(f"paths[{name!r}]: expected shape (steps + 1, 2) of (w, b), got {path.shape}")
     fig, ax = plt.subplots(figsize=(6.8, 4.8))
     mesh = ax.pcolormesh(ws, bs, np.log10(L + 1e-12), shading="auto", cmap="viridis")
     fig.colorbar(mesh, ax=ax, label="log₁₀ loss")
@@ -44,7 +57,11 @@ def cliff_seeds(ws, bs, L, starts, thrown, shares: dict, title: str):
     booleans (a step longer than the picture); ``shares``: label -> (S,) share of thrown descents per
     seed, one panel point per seed (for example without and with clipping).
     """
-    starts, thrown = np.asarray(starts, float), np.asarray(thrown, bool)
+    ws, bs, L = _surface(ws, bs, L)
+    starts = array("starts", starts, (3,), finite=True)
+    thrown = np.asarray(thrown)
+    if thrown.dtype != bool:
+        raise TypeError(f"thrown: expected a bool array (S, N), got dtype {thrown.dtype}")
     if starts.ndim != 3 or starts.shape[2] != 2 or thrown.shape != starts.shape[:2]:
         raise ValueError(f"starts, thrown: expected shapes (S, N, 2) and (S, N), got {starts.shape} "
                          f"and {thrown.shape}")
@@ -59,7 +76,9 @@ def cliff_seeds(ws, bs, L, starts, thrown, shares: dict, title: str):
     ax.set_ylim(bs[0], bs[-1])
     ax.set(xlabel="recurrent weight w", ylabel="bias b", title="start points")
     ax.legend(fontsize=8, loc="lower left")
-    for j, share in enumerate(mapping("shares", shares).values()):
+    shares = {label: array(f"shares[{label!r}]", v, finite=True)
+              for label, v in mapping("shares", shares).items()}
+    for j, share in enumerate(shares.values()):
         share = 100 * np.asarray(share, float)
         offsets = np.linspace(-0.12, 0.12, len(share)) if len(share) > 1 else np.zeros(1)
         ax2.plot(j + offsets, share, "o", ms=4, alpha=0.7, color=COLORS["loss"], mec="none",

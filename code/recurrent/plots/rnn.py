@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .primitives import seeds
-from .style import COLORS, CYCLE, array, mapping, text
+from .style import COLORS, CYCLE, array, labels, mapping, number, text
 
 
 def _node(ax, xy, label, color, w=0.7, h=0.5):
@@ -57,10 +57,16 @@ def unrolled(T: int = 4):
 def heatmap(M, row_labels, col_labels, title: str, xlabel: str, ylabel: str, fmt: str = "{:.0f}",
             cmap: str = "Blues"):
     """A small matrix with its entries written in the cells (for one-hot codes and the like)."""
-    M = array("M", M, ndim=(2,))
-    if len(row_labels) != M.shape[0] or len(col_labels) != M.shape[1]:
-        raise ValueError(f"row_labels, col_labels: expected {M.shape[0]} and {M.shape[1]} labels for M of "
-                         f"shape {M.shape}, got {len(row_labels)} and {len(col_labels)}")
+    M = array("M", M, ndim=(2,), finite=True)
+    row_labels = labels("row_labels", row_labels, M.shape[0])
+    col_labels = labels("col_labels", col_labels, M.shape[1])
+    fmt, cmap = text("fmt", fmt), text("cmap", cmap)
+    if cmap not in plt.colormaps():
+        raise ValueError(f"cmap: expected a matplotlib colormap name such as 'Blues', got {cmap!r}")
+    try:
+        fmt.format(0.5)
+    except (ValueError, IndexError, KeyError):
+        raise ValueError(f"fmt: expected a format for one number such as '{{:.0f}}', got {fmt!r}") from None
     fig, ax = plt.subplots(figsize=(0.45 * M.shape[1] + 2.0, 0.4 * M.shape[0] + 1.4))
     ax.imshow(M, cmap=cmap, aspect="auto")
     ax.set_xticks(range(M.shape[1]), col_labels)
@@ -76,8 +82,8 @@ def heatmap(M, row_labels, col_labels, title: str, xlabel: str, ylabel: str, fmt
 def error_bars(errors: dict, threshold: float, title: str, ylabel: str = "relative error"):
     """Bar chart of small positive numbers (one per named quantity) on a log scale."""
     names = list(mapping("errors", errors))
-    vals = array("errors", list(errors.values()))
-    threshold = float(array("threshold", threshold, ndim=(0,)))
+    vals = array("errors", [number(f"errors[{k!r}]", v) for k, v in errors.items()], finite=True)
+    threshold = number("threshold", threshold, positive=True)
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.bar(names, np.maximum(vals, 1e-18), color=COLORS["o"])
     ax.axhline(threshold, color=COLORS["loss"], ls="--", label=f"required: below {threshold:.0e}")
@@ -95,7 +101,15 @@ def minibatch_noise(B, msd, trace_C, title: str, band: tuple | None = None):
     tr(C)/B as a dashed line of the same colour. Right: the ratio measured / (tr(C)/B) for every seed,
     with 1 and, if given, the claimed ``band = (low, high)`` as reference lines.
     """
-    B, msd, trace_C = np.asarray(B, float), np.atleast_2d(np.asarray(msd, float)), np.asarray(trace_C, float)
+    B = array("B", B, finite=True)
+    msd = np.atleast_2d(array("msd", msd, (1, 2), finite=True))
+    trace_C = array("trace_C", trace_C, finite=True)
+    if band is not None:
+        if not isinstance(band, tuple | list) or len(band) != 2:
+            raise TypeError(f"band: expected a pair (low, high) or None, got {band!r}")
+        band = (number("band[0]", band[0]), number("band[1]", band[1]))
+        if not band[0] < band[1]:
+            raise ValueError(f"band: expected low < high, got {band}")
     if msd.shape != (len(trace_C), len(B)):
         raise ValueError(f"msd: expected shape (S, P) = ({len(trace_C)}, {len(B)}), got {msd.shape}")
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.5))
@@ -130,13 +144,17 @@ def char_model_seeds(train_loss, val_steps, val_loss, baselines: dict, sample: s
     text, shown verbatim (long lines wrapped) in a monospaced panel under the curves, headed by
     ``sample_label``.
     """
-    train_loss = np.atleast_2d(np.asarray(train_loss, float))
-    val_loss = np.atleast_2d(np.asarray(val_loss, float))
+    train_loss = np.atleast_2d(array("train_loss", train_loss, (1, 2), finite=True))
+    val_loss = np.atleast_2d(array("val_loss", val_loss, (1, 2), finite=True))
+    val_steps = array("val_steps", val_steps, finite=True)
+    baselines = mapping("baselines", baselines)
+    sample, sample_label = text("sample", sample), text("sample_label", sample_label)
+    title = text("title", title)
     if len(train_loss) != len(val_loss) or val_loss.shape[1] != len(val_steps):
         raise ValueError(f"train_loss, val_loss: expected (S, N) and (S, {len(val_steps)}) arrays, "
                          f"got {train_loss.shape} and {val_loss.shape}")
     lines = [piece for line in sample.split("\n") for piece in (textwrap.wrap(line, 84) or [""])]
-    fig, (ax, text) = plt.subplots(2, 1, figsize=(7.0, 4.2 + 0.13 * len(lines)),
+    fig, (ax, panel) = plt.subplots(2, 1, figsize=(7.0, 4.2 + 0.13 * len(lines)),
                                    height_ratios=(3.2, 0.5 + 0.13 * len(lines)))
     w = max(1, train_loss.shape[1] // 40)
     steps = np.arange(1, train_loss.shape[1] + 1)
@@ -151,9 +169,9 @@ def char_model_seeds(train_loss, val_steps, val_loss, baselines: dict, sample: s
     ax.set(title=f"{title} ({len(val_loss)} seeds, one line each)",
            xlabel="training step (one chunk of every stream)", ylabel="cross-entropy (nats per character)")
     ax.legend(fontsize=8, loc="upper right")
-    text.axis("off")
-    text.set_title(sample_label, loc="left", fontsize=9, fontweight="bold")
-    body = text.annotate("\n".join(lines).replace("$", r"\$"), xy=(0, 1), xycoords="axes fraction",
+    panel.axis("off")
+    panel.set_title(sample_label, loc="left", fontsize=9, fontweight="bold")
+    body = panel.annotate("\n".join(lines).replace("$", r"\$"), xy=(0, 1), xycoords="axes fraction",
                          xytext=(0, -2), textcoords="offset points", family="monospace", fontsize=8,
                          va="top", linespacing=1.3)
     body.set_in_layout(False)            # the panel's height is set from the number of lines above

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .primitives import curves
-from .style import COLORS, fields, plain_log_labels, text
+from .style import COLORS, fields, number, plain_log_labels, text
 from .updatable import UpdatableFigure
 
 FLOOR = 1e-45          # the explorer's y axis spans 1e-45 to 1e20
@@ -77,7 +77,7 @@ def power_bounds(r, rho: float, title: str):
     curves(r.t, {r"$\Vert W^t\Vert_2$": r.norm, upper: r.sigma_t, lower: r.rho_t}, text("title", title),
            "power $t$", "matrix norm (log scale)", log="y", styles={upper: ":", lower: "--"}, ax=left)
     right.plot(r.t[1:], r.gelfand[1:], color=COLORS["h"], label=r"$\Vert W^t\Vert^{1/t}$")
-    right.axhline(float(rho), color=COLORS["grey"], ls="--", label=r"$\rho(W)$")
+    right.axhline(number("rho", rho, positive=True), color=COLORS["grey"], ls="--", label=r"$\rho(W)$")
     right.set(xlabel="power $t$", ylabel=r"$\Vert W^t\Vert^{1/t}$", title="Gelfand's formula")
     right.legend(fontsize=8)
     return fig

@@ -35,24 +35,56 @@ def text(name: str, value) -> str:
 
 
 def mapping(name: str, value, allow_none: bool = False) -> dict:
-    """``value`` as a dict (label -> data); None gives {} when ``allow_none``."""
+    """``value`` as a non-empty dict (label -> data); None (or {}) gives {} when ``allow_none``."""
     if value is None and allow_none:
         return {}
     if not isinstance(value, dict):
         raise TypeError(f"{name}: expected a dict of label -> values, got {type(value).__name__}")
+    if not value and not allow_none:
+        raise ValueError(f"{name}: expected at least one entry, got an empty dict")
     return value
 
 
-def array(name: str, value, ndim: tuple = (1,)) -> np.ndarray:
-    """``value`` as a float array of one of the ranks ``ndim`` (NaN and inf allowed: they are not drawn)."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected an array of real numbers, got {type(value).__name__}") from None
+def array(name: str, value, ndim: tuple = (1,), finite: bool = False) -> np.ndarray:
+    """``value`` as a float array of one of the ranks ``ndim``. Integers and floats only (a bool, complex,
+    string or object array is a TypeError); NaN and inf are allowed (not drawn) unless ``finite``."""
+    arr = None
+    if value is not None and not isinstance(value, dict | str | bytes):
+        try:
+            arr = np.asarray(value)
+        except ValueError:                          # ragged nested lists
+            arr = None
+    if arr is None or arr.dtype.kind not in "iuf":
+        got = type(value).__name__ if arr is None or arr.dtype.kind == "O" else f"a {arr.dtype} array"
+        raise TypeError(f"{name}: expected an array of real numbers, got {got}")
     if arr.ndim not in ndim:
         raise ValueError(f"{name}: expected a {' or '.join(f'{d}-d' for d in ndim)} array, got shape "
                          f"{arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name}: expected at least one value, got shape {arr.shape}")
+    arr = arr.astype(float)
+    if finite and not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite values, got {np.size(arr) - np.isfinite(arr).sum()} NaN "
+                         f"or infinite entries")
     return arr
+
+
+def number(name: str, value, positive: bool = False) -> float:
+    """``value`` as a finite float (> 0 with ``positive``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    if not np.isfinite(value) or (positive and value <= 0):
+        raise ValueError(f"{name}: expected a finite number{' > 0' if positive else ''}, got {value}")
+    return float(value)
+
+
+def labels(name: str, value, count: int) -> list:
+    """``value`` as a list of ``count`` labels (str or numbers, shown with str())."""
+    if isinstance(value, str | bytes | dict) or not isinstance(value, list | tuple | np.ndarray):
+        raise TypeError(f"{name}: expected a list of {count} labels, got {type(value).__name__}")
+    if len(value) != count:
+        raise ValueError(f"{name}: expected {count} labels, got {len(value)}")
+    return [str(v) for v in value]
 
 
 def fields(name: str, result, *wanted: str):
