@@ -229,7 +229,7 @@ MODULES: dict[str, dict[str, Spec]] = {
                    "grads": Obj(lambda: stack(), wrong=lambda: _first("long_range.init_model")("tanh", 3)),
                    "rngs": Spec(lambda: [0, 1], "object"), "seeds": Seq(lambda: [0, 1], minimum=0)},
     "bptt": {"p": Obj(rnn_p), "grads": Obj(rnn_p)},     # the one API: any cell's parameters are valid
-    "training": {"p": Obj(lambda: rnn_p(n, n), wrong=lstm_p), "grads": Obj(lambda: rnn_p(n, n), wrong=lstm_p),
+    "training": {"p": Obj(lambda: rnn_p(n, n)), "grads": Obj(lambda: rnn_p(n, n)),      # any cell is valid
                  "inputs": Ids(stream(), n, tied=(0, 1)), "targets": Ids(stream(), n, tied=(0, 1)),
                  "mask": A(lambda: np.ones((12, B)), tied=(0, 1)), "T": I(3), "steps": I(2),
                  "update": Fn(lambda: (lambda q, g: None)), "log": Fn(lambda: (lambda *a: None)),
@@ -238,7 +238,7 @@ MODULES: dict[str, dict[str, Spec]] = {
     "echo": {"delay": I(1, minimum=0), "k": I(3, minimum=2), "d": I(4), "tokens": I(40), "L": I(60),
              "B": I(4),
              "name": Text("Ks"), "values": Seq(lambda: [1, 2], minimum=0)},
-    "stacked": {"p": Obj(lambda: _first("long_range.init_model")("tanh", 3), wrong=lambda: rnn_p()),
+    "stacked": {"p": Obj(lambda: _first("long_range.init_model")("tanh", 3)),
                 "st": Obj(lambda: stack(), wrong=lambda: _first("long_range.init_model")("tanh", 3)),
                 "xs": A(lambda: np.random.default_rng(6).uniform(0, 1, (2, 3, B, 2)), tied=(0, 3)),
                 "y": A(lambda: np.ones((2, B)), tied=(0, 1)), "T": I(3, minimum=2), "d": I(3),
@@ -258,7 +258,10 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
                    "h0": A(lambda: np.zeros((1, d)), tied=(0, 1))},
     "rnn.one_hot": {"ids": Ids(lambda: np.array([[0, 1], [1, 0]]), k, rank_free=True)},
     "rnn.outputs": {"V": A(lambda: np.ones((k, d)), tied=(1,)), "c": A(lambda: np.zeros(k), tied=(0,))},
-    "rnn.check_targets": {}, "rnn.at_targets": {"ys": Ids(ys_, k, tied=())},
+    "rnn.check_targets": {}, "rnn.check_inputs": {"p": Obj(rnn_p)},       # any cell's parameters
+    "stacked.check_model": {"p": Obj(lambda: _first("long_range.init_model")("tanh", 3),
+                                     wrong=lambda: rnn_p())},
+    "rnn.at_targets": {"ys": Ids(ys_, k, tied=())},
     "rnn.interaction": {"x_a": A(lambda: np.ones(n), tied=(0,)), "x_b": A(lambda: np.ones(n), tied=(0,))},
     "rnn.second_difference": {"x_a": A(lambda: np.ones(n), tied=(0,)),
                               "x_b": A(lambda: np.ones(n), tied=(0,))},
@@ -480,10 +483,8 @@ INSTANCES: dict[str, Callable] = {
 
 # Callables left out, with the reason.
 SKIP: dict[str, str] = {
-    "plots.style.text": "a validator of the figure builders: its messages name the caller's argument",
-    "plots.style.mapping": "a validator of the figure builders: its messages name the caller's argument",
-    "plots.style.array": "a validator of the figure builders: its messages name the caller's argument",
-    "plots.style.fields": "a validator of the figure builders: its messages name the caller's argument",
+    "plots.style": "the figure builders' validators (text, mapping, array, fields, ...): their messages name "
+                   "the caller's argument, the name they are given; and use_style, which takes none",
     "plots.updatable.UpdatableFigure": "a matplotlib Figure subclass: its constructor is matplotlib's",
     "controls.check_names": "a validator of the explorers: its messages name the caller's argument",
     "controls.check_explorer": "a validator of the explorers: its messages name the caller's argument",
