@@ -16,7 +16,7 @@ import numpy as np
 
 from ._checks import as_bool, as_float_array, as_int_array, instance_of, positive_int
 from .losses import softmax
-from .rnn import Params, check_inputs, forward, hidden_states, outputs
+from .rnn import Params, _check_inputs, forward, hidden_states, outputs
 
 
 def many_to_many(p: Params, xs, h0=None):
@@ -47,7 +47,7 @@ def one_to_many(p: Params, x, T_out: int, h0=None, feedback: bool = True):
     x = as_float_array("x", x, ndim=2, dims="(B, n)")
     if feedback and p.n != p.k:
         raise ValueError(f"feedback: True needs n == k (outputs fed back as inputs), got n={p.n}, k={p.k}")
-    _, h = check_inputs(p, x[None], h0, names=("x", "h0"))
+    _, h = _check_inputs(p, x[None], h0, names=("x", "h0"))
     os = []
     for _ in range(T_out):
         h = hidden_states(p, x[None], h)[0]

@@ -30,14 +30,14 @@ from typing import NamedTuple
 import numpy as np
 
 from . import gru, lstm, rnn
-from ._checks import as_float_array, instance_of, one_of, positive_float
+from ._checks import as_callable, as_float_array, as_int_array, instance_of, one_of, positive_float
 from .losses import (
     LOSSES,
+    _check_ids,
+    _check_real_targets,
+    _check_targets,
     _cross_entropy,
     _output_grad,
-    check_ids,
-    check_real_targets,
-    check_targets,
     last_squared_error_grad,
 )
 from .rnn import Backward, Forward, Params
@@ -76,8 +76,8 @@ def backward(p, xs, fwd: Forward, d_os, d_hT=None, d_cT=None) -> Backward:
     """
     if isinstance(p, Params):
         _no_cell_state(p, "d_cT", d_cT)
-        xs, h0 = rnn.check_inputs(p, xs, getattr(fwd, "h0", None))
-        d_os, d_hT = lstm.check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
+        xs, h0 = rnn._check_inputs(p, xs, getattr(fwd, "h0", None))
+        d_os, d_hT = lstm._check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
         return _rnn_backward(p, xs, fwd, d_os, d_hT)
     _check_cell(p)
     if isinstance(p, lstm.LSTMParams):
@@ -103,12 +103,13 @@ def _rnn_backward(p: Params, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
         delta = np.add(d_hs[t], carry, out=d_hs[t])         # delta_t = V^T dL/do_t + W^T dz_{t+1}
         np.multiply(delta, slope[t], out=dzs[t])            # dz_t = phi'(z_t) * delta_t
         np.matmul(dzs[t], p.W, out=carry)                   # W^T dz_t, read at step t-1
-    rnn.check_finite_gradient(dzs)
+    rnn._check_finite_gradient(dzs)
     # Each sum over t (and b) of outer products is one matrix product over all T*B rows.
     h_prev = np.concatenate([fwd.h0[None], hs[:-1]])        # h_{t-1} for t = 1..T
-    dz, do = lstm.rows(dzs), lstm.rows(d_os)
-    grads = Params._computed(U=dz.T @ lstm.rows(xs), W=dz.T @ lstm.rows(h_prev), b=dz.sum(0),
-                             V=do.T @ lstm.rows(hs), c=do.sum(0), activation=p.activation)
+    rows = T * B
+    dz, do = dzs.reshape(rows, d), d_os.reshape(rows, -1)
+    grads = Params._computed(U=dz.T @ xs.reshape(rows, -1), W=dz.T @ h_prev.reshape(rows, d), b=dz.sum(0),
+                             V=do.T @ hs.reshape(rows, d), c=do.sum(0), activation=p.activation)
     return Backward(grads, carry, d_hs)
 
 
@@ -116,15 +117,15 @@ def _loss_and_output_grad(fwd: Forward, ys, mask, loss: str):
     """The loss of ``fwd.os`` and dL/do_t, after checking ys and mask for ``loss``."""
     if loss == "cross_entropy":
         if mask is None:                               # every position counts: no mask to multiply by
-            ys = check_ids(ys, fwd.os)
+            ys = _check_ids(ys, fwd.os)
         else:
-            ys, mask = check_targets(ys, fwd.os, mask)
+            ys, mask = _check_targets(ys, fwd.os, mask)
         return _cross_entropy(fwd.os, ys, mask), (lambda: _output_grad(fwd.os, ys, mask))
     one_of("loss", loss, LOSSES)
     if mask is not None:
         raise ValueError(f"mask: the loss 'last_squared_error' has no mask, expected None, got "
                          f"{type(mask).__name__}")
-    ys = check_real_targets(ys, fwd.os, "p")
+    ys = _check_real_targets(ys, fwd.os, "p")
     value = float(np.mean((fwd.os[-1, :, 0] - ys) ** 2))
     return value, (lambda: last_squared_error_grad(fwd.os, ys))
 
@@ -137,9 +138,9 @@ def loss_and_grads(p, xs, ys, h0=None, c0=None, mask=None, loss: str = "cross_en
     """
     if isinstance(p, Params):           # the RNN: check once, then run the unchecked passes
         _no_cell_state(p, "c0", c0)
-        xs, h0 = rnn.check_inputs(p, xs, h0)
+        xs, h0 = rnn._check_inputs(p, xs, h0)
         hs = rnn._hidden_states(p, xs, h0)
-        fwd = Forward(p.kind, h0, hs, rnn.outputs(p.V, p.c, hs))
+        fwd = Forward(p.kind, h0, hs, rnn._outputs(p.V, p.c, hs))
     else:
         fwd = forward(p, xs, h0, c0)
     value, output_grad = _loss_and_output_grad(fwd, ys, mask, loss)
@@ -151,8 +152,29 @@ def loss_and_grads(p, xs, ys, h0=None, c0=None, mask=None, loss: str = "cross_en
 
 
 def loss_function(xs, ys, h0=None, c0=None, mask=None, loss: str = "cross_entropy"):
-    """The loss as a function of the parameters alone, for fixed data: returns ``L(p) -> float``."""
+    """The loss as a function of the parameters alone, for fixed data: returns ``L(p) -> float``.
+
+    The data are checked now, as far as they can be without p: xs: (T, B, n), h0, c0: (B, d),
+    ys: (T, B) ids >= 0 and mask: (T, B) weights >= 0 (cross-entropy) or ys: (B,) reals. L(p) checks
+    the rest (n, d, k of p).
+    """
     one_of("loss", loss, LOSSES)
+    xs = as_float_array("xs", xs, ndim=3, dims="(T, B, n)")
+    T, B, _ = xs.shape
+    for name, state in (("h0", h0), ("c0", c0)):
+        if state is not None:
+            state = as_float_array(name, state, shape=(B, None), dims="(B, d)")
+    if loss == "cross_entropy":
+        ys = as_int_array("ys", ys, ndim=2, low=0, high=np.iinfo(np.int64).max, dims="(T, B)")
+        if ys.shape != (T, B):
+            raise ValueError(f"ys: expected shape (T, B) = ({T}, {B}) to match xs, got {ys.shape}")
+        if mask is not None and as_float_array("mask", mask, shape=(T, B), dims="(T, B)").min() < 0:
+            raise ValueError("mask: expected weights >= 0, got a negative entry")
+    else:
+        if mask is not None:
+            raise ValueError(f"mask: the loss 'last_squared_error' has no mask, expected None, got "
+                             f"{type(mask).__name__}")
+        as_float_array("ys", ys, shape=(B,), dims="(B,)")
 
     def L(p) -> float:
         return _loss_and_output_grad(forward(p, xs, h0, c0), ys, mask, loss)[0]
@@ -164,6 +186,7 @@ def numerical_gradient(loss_fn, p, name: str, eps: float = 1e-5):
 
     ``loss_fn(p) -> float``. Costs 2 * size evaluations; the entry is restored afterwards.
     """
+    as_callable("loss_fn", loss_fn, "a function loss_fn(p) -> float")
     _check_cell(p)
     one_of("name", name, [s for s, _ in p.items()])
     eps = positive_float("eps", eps)
@@ -184,7 +207,7 @@ def relative_error(a, b) -> float:
     """||a - b|| / max(||a||, ||b||) in the Frobenius norm (0 when both are zero)."""
     a, b = as_float_array("a", a, allow_empty=True), as_float_array("b", b, allow_empty=True)
     if a.shape != b.shape:
-        raise ValueError(f"b: expected the shape of a, {a.shape}, got {b.shape}")
+        raise ValueError(f"a, b: expected arrays of one shape, got a {a.shape} and b {b.shape}")
     scale = max(np.linalg.norm(a), np.linalg.norm(b))
     return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
 

@@ -18,7 +18,7 @@ from .training import evaluate
 SYMBOLS = ("U", "W", "V", "b", "c")
 
 
-def integers(name: str, values) -> list:
+def _integers(name: str, values) -> list:
     """``values`` (a sequence or array of integers) as a list; a single number or a string is refused."""
     if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name}: expected a sequence of integers, got {type(values).__name__}")
@@ -36,7 +36,7 @@ def accuracy_by_window(delay: int, Ks, seeds, k: int = 4, d: int = 16, tokens: i
     trained side by side, see ``train_truncated_stacked``), so every K sees the same tokens.
     Row s, column j is seed s's test accuracy after training with window Ks[j]; chance is 1/k.
     """
-    Ks, seeds = integers("Ks", Ks), integers("seeds", seeds)
+    Ks, seeds = _integers("Ks", Ks), _integers("seeds", seeds)
     Ks = [positive_int("Ks", K) for K in Ks]
     if not Ks:
         raise ValueError("Ks: expected at least one window length, got none")

@@ -31,15 +31,15 @@ import numpy as np
 from ._checks import as_float_array, instance_of, one_of, positive_int
 from .lstm import (
     GatedParams,
-    blocks,
-    check_backward_inputs,
-    dense_grads,
-    random_blocks,
-    rows,
-    sigmoid,
-    torch_biases,
+    _blocks,
+    _check_backward_inputs,
+    _dense_grads,
+    _random_blocks,
+    _rows,
+    _sigmoid,
+    _torch_biases,
 )
-from .rnn import Backward, Forward, check_finite_gradient, check_inputs, outputs
+from .rnn import Backward, Forward, _check_finite_gradient, _check_inputs, _outputs
 
 VARIANTS = ("torch", "cho", "simple")
 BLOCKS = {"torch": ("r", "z", "n"), "cho": ("r", "z", "n"), "simple": ("u", "n")}
@@ -86,7 +86,7 @@ class GRUParams(GatedParams):
 def init_gru(n: int, d: int, k: int, variant: str = "torch", rng=0, dtype=np.float64) -> GRUParams:
     """Random GRU parameters of ``variant``: U, W, V are N(0, 1/fan_in), biases (and bh) zero."""
     one_of("variant", variant, VARIANTS)
-    return GRUParams(**random_blocks(n, d, k, len(BLOCKS[variant]), rng, dtype), variant=variant)
+    return GRUParams(**_random_blocks(n, d, k, len(BLOCKS[variant]), rng, dtype), variant=variant)
 
 
 def _check(p) -> None:
@@ -100,14 +100,14 @@ def _update(p: GRUParams, ax, h, a, h_new, m):
     """
     np.matmul(h, p.W.T, out=m)                              # W h_{t-1} for every block
     if p.variant == "simple":
-        u, n = blocks(np.add(ax, m, out=a), 2)
-        sigmoid(u, out=u)
+        u, n = _blocks(np.add(ax, m, out=a), 2)
+        _sigmoid(u, out=u)
         np.tanh(n, out=n)
         return np.add(u * n, (1 - u) * h, out=h_new)        # h_t = u * n + (1 - u) * h_{t-1}
     d = p.d
     rz = np.add(ax[:, :2 * d], m[:, :2 * d], out=a[:, :2 * d])
-    sigmoid(rz, out=rz)                                     # r = σ(a_r), z = σ(a_z): adjacent blocks
-    r, z, n = blocks(a, 3)
+    _sigmoid(rz, out=rz)                                     # r = σ(a_r), z = σ(a_z): adjacent blocks
+    r, z, n = _blocks(a, 3)
     if p.variant == "torch":                                # n = tanh(U_n x + b_n + r * (W_n h + bh))
         m_n = np.add(m[:, 2 * d:], p.bh, out=m[:, 2 * d:])
         np.add(ax[:, 2 * d:], r * m_n, out=n)
@@ -121,7 +121,8 @@ def step(p: GRUParams, x, h_prev):
     """One step: x: (B, n), h_prev: (B, d) -> h_t: (B, d)."""
     _check(p)
     x = as_float_array("x", x, ndim=2, dims="(B, n)")
-    xs, h = check_inputs(p, x[None], h_prev, names=("x", "h_prev"))
+    h_prev = as_float_array("h_prev", h_prev, ndim=2, dims="(B, d)")
+    xs, h = _check_inputs(p, x[None], h_prev, names=("x", "h_prev"))
     ax = xs[0] @ p.U.T + p.b
     return _update(p, ax, h, np.empty_like(ax), np.empty(h.shape, ax.dtype), np.empty_like(ax))
 
@@ -129,7 +130,7 @@ def step(p: GRUParams, x, h_prev):
 def forward(p: GRUParams, xs, h0=None) -> Forward:
     """Run the GRU over ``xs: (T, B, n)`` from h0: (B, d) (zeros if omitted)."""
     _check(p)
-    xs, h0 = check_inputs(p, xs, h0)
+    xs, h0 = _check_inputs(p, xs, h0)
     T, B, _ = xs.shape
     AX = xs @ p.U.T                             # U x_t + b for every t at once: (T, B, G d)
     AX += p.b
@@ -138,7 +139,7 @@ def forward(p: GRUParams, xs, h0=None) -> Forward:
     h = h0
     for t in range(T):
         h = _update(p, AX[t], h, gates[t], hs[t], m)
-    return Forward(p.kind, h0, hs, outputs(p.V, p.c, hs), gates=gates)
+    return Forward(p.kind, h0, hs, _outputs(p.V, p.c, hs), gates=gates)
 
 
 def backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
@@ -158,28 +159,28 @@ def backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
     the "torch" GRU, dm is the gradient at m = W h_{t-1} + [0; 0; bh], that is [da_r; da_z; r * da_n].
     """
     _check(p)
-    xs, h0 = check_inputs(p, xs, getattr(fwd, "h0", None))
-    d_os, dh_next = check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
+    xs, h0 = _check_inputs(p, xs, getattr(fwd, "h0", None))
+    d_os, dh_next = _check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
     d = p.d
     h_prev = np.concatenate([h0[None], fwd.hs[:-1]])           # h_{t-1} for t = 1..T
     d_hs = d_os @ p.V                                          # first V^T dL/do_t for every t at once
     dA = np.empty_like(fwd.gates)
     dh_next = dh_next.copy()                                   # the gradient arriving from step t + 1
     if p.variant == "simple":
-        u, n = blocks(fwd.gates, 2)
-        D_u, D_n = blocks(dA, 2)                               # first D, with da = D * [dh; dh]
+        u, n = _blocks(fwd.gates, 2)
+        D_u, D_n = _blocks(dA, 2)                               # first D, with da = D * [dh; dh]
         np.multiply((n - h_prev) * u, 1 - u, out=D_u)
         np.multiply(u, 1 - n ** 2, out=D_n)
         for t in reversed(range(len(xs))):
             dh = np.add(d_hs[t], dh_next, out=d_hs[t])
             da = np.multiply(dA[t], np.concatenate([dh, dh], axis=-1), out=dA[t])
             np.add(dh * (1 - u[t]), da @ p.W, out=dh_next)
-        check_finite_gradient(dA)
-        grads = GRUParams._computed(W=rows(dA).T @ rows(h_prev), variant=p.variant,
-                                    **dense_grads(xs, fwd.hs, dA, d_os))
+        _check_finite_gradient(dA)
+        grads = GRUParams._computed(W=_rows(dA).T @ _rows(h_prev), variant=p.variant,
+                                    **_dense_grads(xs, fwd.hs, dA, d_os))
         return Backward(grads, dh_next, d_hs)
-    r, z, n = blocks(fwd.gates, 3)
-    D_r, D_z, D_n = blocks(dA, 3)                              # first D
+    r, z, n = _blocks(fwd.gates, 3)
+    D_r, D_z, D_n = _blocks(dA, 3)                              # first D
     np.multiply((h_prev - n) * z, 1 - z, out=D_z)
     np.multiply(1 - z, 1 - n ** 2, out=D_n)
     if p.variant == "torch":                                   # da = D * [dh; dh; dh]
@@ -192,24 +193,24 @@ def backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
             dm[t, :, :2 * d] = da[:, :2 * d]                                        # da_r, da_z
             np.multiply(r[t], da[:, 2 * d:], out=dm[t, :, 2 * d:])                  # r * da_n
             np.add(dh * z[t], dm[t] @ p.W, out=dh_next)                             # dh z + W^T dm
-        check_finite_gradient(dm)
-        grads = GRUParams._computed(W=rows(dm).T @ rows(h_prev), bh=rows(dm[..., 2 * d:]).sum(0),
-                          variant=p.variant, **dense_grads(xs, fwd.hs, dA, d_os))
+        _check_finite_gradient(dm)
+        grads = GRUParams._computed(W=_rows(dm).T @ _rows(h_prev), bh=_rows(dm[..., 2 * d:]).sum(0),
+                          variant=p.variant, **_dense_grads(xs, fwd.hs, dA, d_os))
         return Backward(grads, dh_next, d_hs)
     np.multiply(h_prev * r, 1 - r, out=D_r)                    # cho: da_r = dq * D_r
     W_rz, W_n = p.W[:2 * d], p.W[2 * d:]
     for t in reversed(range(len(xs))):
         dh = np.add(d_hs[t], dh_next, out=d_hs[t])
-        da_r, da_z, da_n = blocks(dA[t], 3)
+        da_r, da_z, da_n = _blocks(dA[t], 3)
         np.multiply(dh, da_z, out=da_z)
         np.multiply(dh, da_n, out=da_n)
         dq = da_n @ W_n
         np.multiply(dq, da_r, out=da_r)
         np.add(dh * z[t] + r[t] * dq, dA[t, :, :2 * d] @ W_rz, out=dh_next)
-    check_finite_gradient(dA)
-    dW = np.concatenate([rows(dA[..., :2 * d]).T @ rows(h_prev),      # W_n multiplies q = r * h_{t-1}
-                         rows(dA[..., 2 * d:]).T @ rows(r * h_prev)])
-    grads = GRUParams._computed(W=dW, variant=p.variant, **dense_grads(xs, fwd.hs, dA, d_os))
+    _check_finite_gradient(dA)
+    dW = np.concatenate([_rows(dA[..., :2 * d]).T @ _rows(h_prev),      # W_n multiplies q = r * h_{t-1}
+                         _rows(dA[..., 2 * d:]).T @ _rows(r * h_prev)])
+    grads = GRUParams._computed(W=dW, variant=p.variant, **_dense_grads(xs, fwd.hs, dA, d_os))
     return Backward(grads, dh_next, d_hs)
 
 
@@ -250,7 +251,7 @@ def to_torch(p: GRUParams) -> dict:
 def from_torch(state: dict) -> GRUParams:
     """Inverse of ``to_torch`` (the "torch" variant): b = bias_ih_l0 + bias_hh_l0 except the n block
     of bias_hh_l0, which becomes bh."""
-    state, W, b_ih, b_hh = torch_biases(state, 3)
+    state, W, b_ih, b_hh = _torch_biases(state, 3)
     d = W.shape[1]
     b = b_ih + np.concatenate([b_hh[:2 * d], np.zeros(d)])
     return GRUParams(U=state["weight_ih_l0"], W=W, b=b, bh=b_hh[2 * d:], V=state["linear.weight"],

@@ -32,7 +32,7 @@ from . import bptt, gru, lstm, rnn, training
 from ._checks import one_of, positive_float, positive_int, rng_from
 from .bptt import GradientNorms
 from .losses import last_squared_error_grad
-from .stacked import CELLS, N_INPUTS, N_OUTPUTS, Stack, check_model, stacked_loss_and_grads, stacked_mse
+from .stacked import CELLS, N_INPUTS, N_OUTPUTS, Stack, _check_model, stacked_loss_and_grads, stacked_mse
 
 LABELS = {"tanh": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "gru": "GRU"}   # for figures
 BASELINE_MSE = 1.0 / 6.0          # Var(v_1 + v_2) for two independent U[0, 1] values
@@ -103,7 +103,7 @@ def train(p, T: int, steps: int, batch: int = 64, lr: float = 1e-2, clip: float 
     ``log_every`` steps. A non-finite loss or gradient stops training with a FloatingPointError.
     Returns a ``training.History`` (no held-out losses: val_step and val_loss are empty).
     """
-    cell = check_model(p)
+    cell = _check_model(p)
     T, steps = positive_int("T", T, minimum=2), positive_int("steps", steps)
     batch, clip = positive_int("batch", batch), positive_float("clip", clip)
     log_every = positive_int("log_every", log_every, minimum=0)
@@ -128,7 +128,7 @@ def train(p, T: int, steps: int, batch: int = 64, lr: float = 1e-2, clip: float 
 
 def hidden_gradient_norms(p, xs, y) -> GradientNorms:
     """||dL/dh_t|| (and, LSTM, ||dL/dc_t||) for t = 1..T of the last-step squared error on xs, y."""
-    check_model(p)
+    _check_model(p)
     fwd = bptt.forward(p, xs)
     return bptt.gradient_norms(p, xs, last_squared_error_grad(fwd.os, y))
 

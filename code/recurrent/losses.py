@@ -39,11 +39,11 @@ def _log_softmax(o, axis: int = -1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def check_targets(ys, os, mask=None):
+def _check_targets(ys, os, mask=None):
     """Validate integer targets ``ys: (T, B)`` (and optional weights ``mask: (T, B)`` >= 0) against
     ``os: (T, B, k)``; returns (ys, mask) with a mask of ones if none was given."""
     T, B, _ = os.shape
-    ys = check_ids(ys, os)
+    ys = _check_ids(ys, os)
     dtype = np.result_type(os.dtype, np.float32)     # float32 logits get a float32 mask
     if mask is None:
         return ys, np.ones((T, B), dtype)
@@ -53,7 +53,7 @@ def check_targets(ys, os, mask=None):
     return ys, mask.astype(dtype, copy=False)
 
 
-def check_ids(ys, os):
+def _check_ids(ys, os):
     """Validate integer targets ``ys: (T, B)`` with ids in [0, k) against ``os: (T, B, k)``."""
     T, B, k = os.shape
     ys = as_int_array("ys", ys, ndim=2, low=0, high=k, dims="(T, B)")
@@ -62,8 +62,8 @@ def check_ids(ys, os):
     return ys
 
 
-def at_targets(ys):
-    """Index of the target entries: ``a[at_targets(ys)][t, b] == a[t, b, ys[t, b]]`` for a: (T, B, k)."""
+def _at_targets(ys):
+    """Index of the target entries: ``a[_at_targets(ys)][t, b] == a[t, b, ys[t, b]]`` for a: (T, B, k)."""
     T, B = ys.shape
     return np.arange(T)[:, None], np.arange(B), ys
 
@@ -74,7 +74,7 @@ def cross_entropy(os, ys, mask=None) -> float:
     os: (T, B, k) logits; ys: (T, B) integer classes; mask: (T, B) weights (1 = counts, 0 = ignored).
     """
     os = as_float_array("os", os, ndim=3, dims="(T, B, k)")
-    ys, mask = check_targets(ys, os, mask)
+    ys, mask = _check_targets(ys, os, mask)
     return _cross_entropy(os, ys, mask)
 
 
@@ -83,7 +83,7 @@ def _cross_entropy(os, ys, mask) -> float:
 
     ``mask=None`` counts every position, as a mask of ones would.
     """
-    logp = _log_softmax(os)[at_targets(ys)]          # log softmax(o_t)[y_t] for every t and b: (T, B)
+    logp = _log_softmax(os)[_at_targets(ys)]          # log softmax(o_t)[y_t] for every t and b: (T, B)
     if mask is not None:
         logp *= mask
     return float(-logp.sum() / os.shape[1])
@@ -92,14 +92,14 @@ def _cross_entropy(os, ys, mask) -> float:
 def output_grad(os, ys, mask=None):
     """dL/do_t = (softmax(o_t) - onehot(y_t)) * mask / B for the loss of ``cross_entropy``. (T, B, k)"""
     os = as_float_array("os", os, ndim=3, dims="(T, B, k)")
-    ys, mask = check_targets(ys, os, mask)
+    ys, mask = _check_targets(ys, os, mask)
     return _output_grad(os, ys, mask)
 
 
 def _output_grad(os, ys, mask):
     """output_grad without the checks, for callers that validated ys and mask (None: all ones) already."""
     g = _softmax(os)
-    g[at_targets(ys)] -= 1.0                         # softmax(o_t) - onehot(y_t)
+    g[_at_targets(ys)] -= 1.0                         # softmax(o_t) - onehot(y_t)
     g *= (1.0 / os.shape[1]) if mask is None else mask[..., None] / os.shape[1]
     return g
 
@@ -119,7 +119,7 @@ def last_step_grad(os, y_last):
     return _output_grad(os, ys, mask)
 
 
-def check_real_targets(ys, os, os_name: str = "os"):
+def _check_real_targets(ys, os, os_name: str = "os"):
     """Validate real targets ``ys: (B,)`` for the last-step squared error of ``os: (T, B, 1)``.
 
     ``os_name`` is what the caller calls the source of os (the model ``p`` in ``bptt``).
@@ -137,14 +137,14 @@ def check_real_targets(ys, os, os_name: str = "os"):
 def last_squared_error(os, ys) -> float:
     """L = (1/B) sum_b (o_T - y)^2 for os: (T, B, 1) and real targets ys: (B,)."""
     os = as_float_array("os", os, ndim=3, dims="(T, B, 1)")
-    ys = check_real_targets(ys, os)
+    ys = _check_real_targets(ys, os)
     return float(np.mean((os[-1, :, 0] - ys) ** 2))
 
 
 def last_squared_error_grad(os, ys):
     """dL/do_t of ``last_squared_error``: 2 (o_T - y) / B at t = T, zero before. (T, B, 1)"""
     os = as_float_array("os", os, ndim=3, dims="(T, B, 1)")
-    ys = check_real_targets(ys, os)
+    ys = _check_real_targets(ys, os)
     d_os = np.zeros_like(os)
     d_os[-1, :, 0] = 2.0 * (os[-1, :, 0] - ys) / len(ys)
     return d_os

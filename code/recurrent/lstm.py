@@ -30,20 +30,22 @@ from .rnn import (
     Backward,
     Forward,
     ParamSet,
-    check_finite_gradient,
-    check_inputs,
-    float_dtype,
-    outputs,
+    _check_finite_gradient,
+    _check_inputs,
+    _float_dtype,
+    _outputs,
 )
 
 BLOCKS = ("i", "f", "g", "o")
 
 
-def sigmoid(z, out=None):
-    """σ(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z / 2)) / 2, which never overflows.
+def sigmoid(z):
+    """σ(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z / 2)) / 2, which never overflows. Any shape."""
+    return _sigmoid(as_float_array("z", z, allow_empty=True))
 
-    ``out``: an array to write the result into (z itself works), as for numpy's own functions.
-    """
+
+def _sigmoid(z, out=None):
+    """sigmoid without the check; ``out``: an array to write the result into (z itself works)."""
     s = np.tanh(np.multiply(0.5, z, out=out), out=out)
     s += 1.0
     s *= 0.5
@@ -94,11 +96,11 @@ class LSTMParams(GatedParams):
         return "lstm"
 
 
-def random_blocks(n, d, k, G, rng, dtype) -> dict:
+def _random_blocks(n, d, k, G, rng, dtype) -> dict:
     """U: (G d, n), W: (G d, d), V: (k, d) with N(0, 1/fan_in) entries (fan-in n for U, d for W and V)
     and zero biases b: (G d,), c: (k,), as in ``rnn.init_params``."""
     n, d, k = (positive_int(s, v) for s, v in (("n", n), ("d", d), ("k", k)))
-    dtype, rng = float_dtype(dtype), rng_from(rng)
+    dtype, rng = _float_dtype(dtype), rng_from(rng)
     return dict(U=rng.normal(0, 1 / np.sqrt(n), (G * d, n)).astype(dtype),
                 W=rng.normal(0, 1 / np.sqrt(d), (G * d, d)).astype(dtype),
                 V=rng.normal(0, 1 / np.sqrt(d), (k, d)).astype(dtype),
@@ -112,20 +114,20 @@ def init_lstm(n: int, d: int, k: int, rng=0, forget_bias: float = 1.0, dtype=np.
     (Gers et al., 2000; Jozefowicz et al., 2015). ``rng`` is an int seed or a numpy Generator.
     """
     forget_bias = finite_float("forget_bias", forget_bias)
-    p = LSTMParams(**random_blocks(n, d, k, 4, rng, dtype))
+    p = LSTMParams(**_random_blocks(n, d, k, 4, rng, dtype))
     p.b[p.d:2 * p.d] = forget_bias
     return p
 
 
-def states(p: LSTMParams, xs, h0, c0, names=("xs", "h0", "c0")):
+def _states(p: LSTMParams, xs, h0, c0, names=("xs", "h0", "c0")):
     """Validate xs: (T, B, n), h0: (B, d), c0: (B, d) against p; missing states are zeros."""
     instance_of("p", p, LSTMParams, "lstm.LSTMParams")
-    xs, h0 = check_inputs(p, xs, h0, names[:2])
+    xs, h0 = _check_inputs(p, xs, h0, names[:2])
     c0 = np.zeros_like(h0) if c0 is None else as_float_array(names[2], c0, shape=h0.shape, dims="(B, d)")
     return xs, h0, c0
 
 
-def blocks(a, G: int) -> list:
+def _blocks(a, G: int) -> list:
     """The G stacked blocks of the last axis of a: (..., G d), as G views (..., d) in order."""
     d = a.shape[-1] // G
     return [a[..., j * d:(j + 1) * d] for j in range(G)]
@@ -138,10 +140,10 @@ def _update(p: LSTMParams, ax, h, c, a, c_new, h_new):
     ``forward`` these are the arrays' rows for step t, so that the loop allocates almost nothing.
     """
     np.add(ax, np.matmul(h, p.W.T, out=a), out=a)           # [a_i; a_f; a_g; a_o] = U x_t + b + W h_{t-1}
-    i, f, g, o = blocks(a, 4)
-    sigmoid(a[:, :2 * p.d], out=a[:, :2 * p.d])             # i = σ(a_i), f = σ(a_f): adjacent blocks
+    i, f, g, o = _blocks(a, 4)
+    _sigmoid(a[:, :2 * p.d], out=a[:, :2 * p.d])             # i = σ(a_i), f = σ(a_f): adjacent blocks
     np.tanh(g, out=g)
-    sigmoid(o, out=o)
+    _sigmoid(o, out=o)
     c = np.add(np.multiply(f, c, out=c_new), i * g, out=c_new)      # c_t = f * c_{t-1} + i * g
     return np.multiply(o, np.tanh(c), out=h_new), c                 # h_t = o * tanh(c_t)
 
@@ -149,7 +151,8 @@ def _update(p: LSTMParams, ax, h, c, a, c_new, h_new):
 def step(p: LSTMParams, x, h_prev, c_prev=None):
     """One step from x: (B, n), h_prev: (B, d), c_prev: (B, d) (zeros if omitted) -> (h_t, c_t)."""
     x = as_float_array("x", x, ndim=2, dims="(B, n)")
-    xs, h, c = states(p, x[None], h_prev, c_prev, names=("x", "h_prev", "c_prev"))
+    h_prev = as_float_array("h_prev", h_prev, ndim=2, dims="(B, d)")
+    xs, h, c = _states(p, x[None], h_prev, c_prev, names=("x", "h_prev", "c_prev"))
     ax = xs[0] @ p.U.T + p.b
     h_new = np.empty(h.shape, ax.dtype)
     return _update(p, ax, h, c, np.empty_like(ax), np.empty_like(h_new), h_new)
@@ -157,7 +160,7 @@ def step(p: LSTMParams, x, h_prev, c_prev=None):
 
 def forward(p: LSTMParams, xs, h0=None, c0=None) -> Forward:
     """Run the LSTM over ``xs: (T, B, n)`` from h0, c0: (B, d) (zeros if omitted)."""
-    xs, h0, c0 = states(p, xs, h0, c0)
+    xs, h0, c0 = _states(p, xs, h0, c0)
     T, B, _ = xs.shape
     AX = xs @ p.U.T                             # U x_t + b for every t at once: (T, B, 4d)
     AX += p.b
@@ -166,21 +169,21 @@ def forward(p: LSTMParams, xs, h0=None, c0=None) -> Forward:
     h, c = h0, c0
     for t in range(T):
         h, c = _update(p, AX[t], h, c, gates[t], cs[t], hs[t])
-    return Forward(p.kind, h0, hs, outputs(p.V, p.c, hs), c0=c0, cs=cs, gates=gates)
+    return Forward(p.kind, h0, hs, _outputs(p.V, p.c, hs), c0=c0, cs=cs, gates=gates)
 
 
-def rows(a):
+def _rows(a):
     """(T, B, m) -> (T B, m): a sum over t and b of outer products becomes one matrix product."""
     return a.reshape(-1, a.shape[-1])
 
 
-def dense_grads(xs, hs, dA, d_os) -> dict:
+def _dense_grads(xs, hs, dA, d_os) -> dict:
     """dL/dU, dL/db from dA = dL/d(U x_t + b): (T, B, G d), and dL/dV, dL/dc from d_os: (T, B, k)."""
-    dA, do = rows(dA), rows(d_os)
-    return dict(U=dA.T @ rows(xs), b=dA.sum(0), V=do.T @ rows(hs), c=do.sum(0))
+    dA, do = _rows(dA), _rows(d_os)
+    return dict(U=dA.T @ _rows(xs), b=dA.sum(0), V=do.T @ _rows(hs), c=do.sum(0))
 
 
-def check_backward_inputs(p, xs, fwd, d_os, d_hT, h0):
+def _check_backward_inputs(p, xs, fwd, d_os, d_hT, h0):
     """Validate fwd (the forward pass of p over xs), d_os: (T, B, k) and d_hT: (B, d)."""
     instance_of("fwd", fwd, Forward, "rnn.Forward (a forward pass)")
     T, B, _ = xs.shape
@@ -204,15 +207,15 @@ def backward(p: LSTMParams, xs, fwd: Forward, d_os, d_hT=None, d_cT=None) -> Bac
     The local derivatives, the factors after dh and dc, depend on the forward pass alone, so they
     are computed for all steps at once, into the arrays that the loop then completes in place.
     """
-    xs, h0, c0 = states(p, xs, getattr(fwd, "h0", None), getattr(fwd, "c0", None))
-    d_os, d_hT = check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
+    xs, h0, c0 = _states(p, xs, getattr(fwd, "h0", None), getattr(fwd, "c0", None))
+    d_os, d_hT = _check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
     d_cT = np.zeros_like(c0) if d_cT is None else as_float_array("d_cT", d_cT, shape=c0.shape, dims="(B, d)")
     h_prev = np.concatenate([h0[None], fwd.hs[:-1]])           # h_{t-1} for t = 1..T
     c_prev = np.concatenate([c0[None], fwd.cs[:-1]])
-    i, f, g, o = blocks(fwd.gates, 4)
+    i, f, g, o = _blocks(fwd.gates, 4)
     tanh_c = np.tanh(fwd.cs)
     dA = np.empty_like(fwd.gates)                              # first D, with da = D * [dc; dc; dc; dh]
-    D_i, D_f, D_g, D_o = blocks(dA, 4)
+    D_i, D_f, D_g, D_o = _blocks(dA, 4)
     np.multiply(g * i, 1 - i, out=D_i)
     np.multiply(c_prev * f, 1 - f, out=D_f)
     np.multiply(i, 1 - g ** 2, out=D_g)
@@ -226,8 +229,8 @@ def backward(p: LSTMParams, xs, fwd: Forward, d_os, d_hT=None, d_cT=None) -> Bac
         da = np.multiply(dA[t], np.concatenate([dc, dc, dc, dh], axis=-1), out=dA[t])
         np.matmul(da, p.W, out=dh_next)                                            # W^T da
         np.multiply(dc, f[t], out=dc_next)                                         # dc * f
-    check_finite_gradient(dA)
-    grads = LSTMParams._computed(W=rows(dA).T @ rows(h_prev), **dense_grads(xs, fwd.hs, dA, d_os))
+    _check_finite_gradient(dA)
+    grads = LSTMParams._computed(W=_rows(dA).T @ _rows(h_prev), **_dense_grads(xs, fwd.hs, dA, d_os))
     return Backward(grads, dh_next, d_hs, d_c0=dc_next, d_cs=d_cs)
 
 
@@ -254,7 +257,7 @@ def to_torch(p: LSTMParams) -> dict:
             "bias_hh_l0": np.zeros_like(p.b), "linear.weight": p.V.copy(), "linear.bias": p.c.copy()}
 
 
-def torch_biases(state, G: int):
+def _torch_biases(state, G: int):
     """W = weight_hh_l0: (G d, d) and the two biases (G d,) of a PyTorch state dict, checked."""
     state = has_keys("state", state, TORCH_KEYS)
     W = as_float_array("weight_hh_l0", state["weight_hh_l0"], ndim=2, dims=f"({G}d, d)")
@@ -266,6 +269,6 @@ def torch_biases(state, G: int):
 
 def from_torch(state: dict) -> LSTMParams:
     """Inverse of ``to_torch``: b = bias_ih_l0 + bias_hh_l0."""
-    state, W, b_ih, b_hh = torch_biases(state, 4)
+    state, W, b_ih, b_hh = _torch_biases(state, 4)
     return LSTMParams(U=state["weight_ih_l0"], W=W, b=b_ih + b_hh, V=state["linear.weight"],
                       c=state["linear.bias"])

@@ -26,6 +26,7 @@ import numpy as np
 from ._checks import (
     as_float_array,
     as_int_array,
+    finite_float,
     has_keys,
     instance_of,
     one_of,
@@ -80,6 +81,8 @@ class ParamSet:
         return self._with({name: a.copy() for name, a in self.items()})
 
     def astype(self, dtype):
+        """A copy with every array converted to the floating-point ``dtype``."""
+        dtype = _float_dtype(dtype)
         return replace(self, **{name: a.astype(dtype) for name, a in self.items()})
 
     def squared_norm(self) -> float:
@@ -87,11 +90,12 @@ class ParamSet:
         return sum(float(np.vdot(a, a)) for _, a in self.items())
 
     def scaled(self, factor: float):
-        """A copy with every array multiplied by ``factor``."""
+        """A copy with every array multiplied by the finite number ``factor``."""
+        factor = finite_float("factor", factor)
         return self._with({name: a * factor for name, a in self.items()})
 
 
-def float_dtype(dtype) -> np.dtype:
+def _float_dtype(dtype) -> np.dtype:
     """``dtype`` as a numpy floating dtype; an integer, complex or other dtype is refused."""
     try:
         dt = np.dtype(dtype)
@@ -102,7 +106,7 @@ def float_dtype(dtype) -> np.dtype:
     return dt
 
 
-def check_finite_gradient(a) -> None:
+def _check_finite_gradient(a) -> None:
     """Raise FloatingPointError if the backward pass overflowed: ``a`` holds NaN or inf entries."""
     if not np.isfinite(a.sum()):
         raise FloatingPointError("the gradient became non-finite (the backward pass overflowed); "
@@ -162,7 +166,7 @@ def init_params(n: int, d: int, k: int, rng=0, dtype=np.float64, activation: str
     The fan-in of U is n, that of W and V is d. ``rng`` is an int seed or a ``numpy.random.Generator``.
     """
     n, d, k = (positive_int(s, v) for s, v in (("n", n), ("d", d), ("k", k)))
-    dtype = float_dtype(dtype)
+    dtype = _float_dtype(dtype)
     rng = rng_from(rng)
     p = Params(U=rng.normal(0, 1 / np.sqrt(n), (d, n)), W=rng.normal(0, 1 / np.sqrt(d), (d, d)),
                V=rng.normal(0, 1 / np.sqrt(d), (k, d)), b=np.zeros(d), c=np.zeros(k), activation=activation)
@@ -180,7 +184,7 @@ def _check_params(p) -> None:
     instance_of("p", p, Params, "rnn.Params")
 
 
-def check_inputs(p: ParamSet, xs, h0=None, names: tuple = ("xs", "h0")):
+def _check_inputs(p: ParamSet, xs, h0=None, names: tuple = ("xs", "h0")):
     """Validate ``xs: (T, B, n)`` and ``h0: (B, d)`` against ``p``; return them as arrays.
 
     A missing ``h0`` becomes zeros. ``names`` are the two arguments' names in the caller's signature.
@@ -201,7 +205,8 @@ def step(p: Params, x, h_prev):
     """One step of the recurrence: h = phi(U x + W h_prev + b). x: (B, n), h_prev: (B, d) -> (B, d)."""
     _check_params(p)
     x = as_float_array("x", x, ndim=2, dims="(B, n)")
-    xs, h_prev = check_inputs(p, x[None], h_prev, names=("x", "h_prev"))
+    h_prev = as_float_array("h_prev", h_prev, ndim=2, dims="(B, d)")
+    xs, h_prev = _check_inputs(p, x[None], h_prev, names=("x", "h_prev"))
     z = xs[0] @ p.U.T + h_prev @ p.W.T + p.b
     return ACTIVATIONS[p.activation](z, out=z)
 
@@ -212,7 +217,7 @@ def hidden_states(p: Params, xs, h0=None):
     Only U, W and b are used (the output layer is separate, see ``outputs``).
     """
     _check_params(p)
-    xs, h0 = check_inputs(p, xs, h0)
+    xs, h0 = _check_inputs(p, xs, h0)
     return _hidden_states(p, xs, h0)
 
 
@@ -231,7 +236,17 @@ def _hidden_states(p: Params, xs, h0):
 
 
 def outputs(V, c, hs):
-    """The output layer o_t = V h_t + c for every t at once. hs: (T, B, d) -> os: (T, B, k)."""
+    """The output layer o_t = V h_t + c for every t at once. V: (k, d), c: (k,), hs: (..., d) -> (..., k)."""
+    V = as_float_array("V", V, ndim=2, dims="(k, d)")
+    c = as_float_array("c", c, shape=(V.shape[0],), dims="(k,)")
+    hs = as_float_array("hs", hs, dims="(T, B, d)")
+    if hs.shape[-1] != V.shape[1]:
+        raise ValueError(f"hs: expected last axis d={V.shape[1]} (the columns of V), got shape {hs.shape}")
+    return _outputs(V, c, hs)
+
+
+def _outputs(V, c, hs):
+    """outputs without the checks, for the forward passes (their arrays are checked already)."""
     os = hs @ V.T
     os += c
     return os
@@ -266,9 +281,9 @@ class Backward(NamedTuple):
 def forward(p: Params, xs, h0=None) -> Forward:
     """Run the RNN over ``xs: (T, B, n)`` from ``h0: (B, d)`` (zeros if omitted)."""
     _check_params(p)
-    xs, h0 = check_inputs(p, xs, h0)
+    xs, h0 = _check_inputs(p, xs, h0)
     hs = _hidden_states(p, xs, h0)
-    return Forward(p.kind, h0, hs, outputs(p.V, p.c, hs))
+    return Forward(p.kind, h0, hs, _outputs(p.V, p.c, hs))
 
 
 def one_hot(ids, k: int):
@@ -332,7 +347,7 @@ def sample(p: Params, first: int, steps: int, rng=0, temperature: float = 1.0, h
     token, out, eye = int(first), [], np.eye(p.n)
     for _ in range(steps):
         h = step(p, eye[[token]], h)
-        probs = softmax(outputs(p.V, p.c, h)[0] / temperature)
+        probs = softmax(_outputs(p.V, p.c, h)[0] / temperature)
         token = int(rng.choice(p.k, p=probs))
         out.append(token)
     return np.array(out)

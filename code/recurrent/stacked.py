@@ -24,7 +24,7 @@ N_INPUTS, N_OUTPUTS = 2, 1        # the adding problem: (value, marker) in, the 
 _BLOCKS = {"tanh": 1, "irnn": 1, "lstm": 4, "gru": 3}     # G, the stacked blocks of U, W and b
 
 
-def cell_of(p) -> str:
+def _cell_of(p) -> str:
     """The name of p's cell: "tanh" or "irnn" for an ``rnn.Params`` (by its activation), "lstm", "gru"."""
     instance_of("p", p, (rnn.Params, lstm.LSTMParams, gru.GRUParams),
                 "rnn.Params, lstm.LSTMParams or gru.GRUParams")
@@ -37,9 +37,9 @@ def cell_of(p) -> str:
     return {"tanh": "tanh", "relu": "irnn"}[one_of("p.activation", p.activation, ("tanh", "relu"))]
 
 
-def check_model(p) -> str:
+def _check_model(p) -> str:
     """p must be a container of one of CELLS with n = 2 inputs and k = 1 output; returns its cell."""
-    cell = cell_of(p)
+    cell = _cell_of(p)
     if (p.n, p.k) != (N_INPUTS, N_OUTPUTS):
         raise ValueError(f"p: expected n = {N_INPUTS} inputs and k = {N_OUTPUTS} output for the adding "
                          f"problem, got n = {p.n}, k = {p.k}")
@@ -83,7 +83,7 @@ class Stack:
         models = list(models)
         if not models:
             raise ValueError("models: expected at least one model, got none")
-        cells = {check_model(p) for p in models}
+        cells = {_check_model(p) for p in models}
         if len(cells) != 1:
             raise ValueError(f"models: expected models of one cell, got {sorted(cells)}")
         cell = cells.pop()

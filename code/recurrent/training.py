@@ -21,7 +21,7 @@ from ._checks import (
     positive_int,
     rng_from,
 )
-from .losses import check_targets, cross_entropy
+from .losses import _check_targets, cross_entropy
 from .tasks import windows
 
 
@@ -95,7 +95,7 @@ class History(NamedTuple):
     val_loss: np.ndarray    # (reports,) the held-out loss per token
 
 
-def check_streams(p, inputs, targets, mask=None, names=("inputs", "targets", "mask")):
+def _check_streams(p, inputs, targets, mask=None, names=("inputs", "targets", "mask")):
     """Validate (L, B) id streams against p: inputs in [0, n), targets in [0, k), mask weights >= 0."""
     inputs = as_int_array(names[0], inputs, ndim=2, low=0, high=p.n, dims="(L, B)")
     targets = as_int_array(names[1], targets, ndim=2, low=0, high=p.k, dims="(L, B)")
@@ -125,14 +125,14 @@ def train_truncated(p, inputs, targets, T: int, steps: int, update, mask=None,
     """
     bptt._check_cell(p)
     T, steps = positive_int("T", T), positive_int("steps", steps)
-    inputs, targets, mask = check_streams(p, inputs, targets, mask)
+    inputs, targets, mask = _check_streams(p, inputs, targets, mask)
     update = as_callable("update", update, "a function update(p, grads)")
     clip = None if clip is None else positive_float("clip", clip)
     log_every = positive_int("log_every", log_every, minimum=0)
     if validate is not None:
         if not isinstance(validate, tuple) or len(validate) != 2:
             raise TypeError(f"validate: expected a tuple (inputs, targets), got {type(validate).__name__}")
-        validate = check_streams(p, *validate, names=("validate[0]", "validate[1]", "mask"))[:2]
+        validate = _check_streams(p, *validate, names=("validate[0]", "validate[1]", "mask"))[:2]
     L, B = inputs.shape
     if L < T:
         raise ValueError(f"T: expected at most the stream length L={L}, got {T}")
@@ -183,12 +183,12 @@ def evaluate(p, inputs, targets, mask=None) -> Evaluation:
     Both are weighted by ``mask: (L, B)`` (ones if omitted): positions with mask 0 do not count.
     """
     bptt._check_cell(p)
-    inputs, targets, mask = check_streams(p, inputs, targets, mask)
+    inputs, targets, mask = _check_streams(p, inputs, targets, mask)
     count = mask.sum()
     if count <= 0:
         raise ValueError("mask: expected at least one counted position (a non-zero weight), got none")
     fwd = bptt.forward(p, np.eye(p.n)[inputs])
-    ys, mask = check_targets(targets, fwd.os, mask)
+    ys, mask = _check_targets(targets, fwd.os, mask)
     loss = cross_entropy(fwd.os, ys, mask) * inputs.shape[1] / count
     correct = ((fwd.os.argmax(-1) == ys) * mask).sum() / count
     return Evaluation(float(loss), float(np.exp(loss)), float(correct))
