@@ -20,6 +20,10 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def dtanh(z):
+    return 1 - np.tanh(z) ** 2
+
+
 class Fwd:                                   # the fields gate_trace reads from an LSTM forward pass
     def __init__(self, T=6):
         g = np.random.default_rng(0).uniform(0.05, 0.95, (T, 1, 4))
@@ -53,12 +57,12 @@ def examples():
                                                  rng.random((2, 20)) < 0.1, {"free": [0.1, 0.05]}, "starts"),
         "memory_flow": lambda: plots.memory_flow(memory.gradient_ratios(T=25)),
         "gate_trace": lambda: plots.gate_trace(Fwd(), {"write": np.eye(6)[1]}, "a hand-set LSTM"),
-        "activations": lambda: plots.activations(np.linspace(-4, 4, 9), {"tanh": (np.tanh, lambda z: 1 - np.tanh(z)
-                                                                                   ** 2)}, "activations"),
+        "activations": lambda: plots.activations(np.linspace(-4, 4, 9), {"tanh": (np.tanh, dtanh)}, "φ"),
         "curves": lambda: plots.curves(np.arange(1, 41), {"a": decay[0]}, "decay", "t", "norm", log="y"),
-        "seeds": lambda: plots.seeds(np.arange(1, 41), {"a": decay}, "decay", "t", "norm", show="lines", log=True),
-        "panels": lambda: plots.panels(np.arange(1, 41), {"p": {"a": decay}, "q": {"a": 2 * decay}}, "decay", "t",
-                                       "norm", show="band"),
+        "seeds": lambda: plots.seeds(np.arange(1, 41), {"a": decay}, "decay", "t", "norm", show="lines",
+                                     log=True),
+        "panels": lambda: plots.panels(np.arange(1, 41), {"p": {"a": decay}, "q": {"a": 2 * decay}}, "decay",
+                                       "t", "norm", show="band"),
     }
 
 
@@ -91,8 +95,8 @@ def test_every_figure_is_labelled_titled_and_log_scaled_where_it_spans_decades(n
         for ax in shown:
             shared_x = [o for o in ax.get_shared_x_axes().get_siblings(ax) if o is not ax]
             shared_y = [o for o in ax.get_shared_y_axes().get_siblings(ax) if o is not ax]
-            assert ax.get_xlabel() or any(o.get_xlabel() for o in shared_x), f"{name}: an x axis without a label"
-            assert ax.get_ylabel() or any(o.get_ylabel() for o in shared_y), f"{name}: a y axis without a label"
+            assert ax.get_xlabel() or any(o.get_xlabel() for o in shared_x), f"{name}: x axis without a label"
+            assert ax.get_ylabel() or any(o.get_ylabel() for o in shared_y), f"{name}: y axis without a label"
             if spans_decades(ax) and name not in LINEAR_ON_PURPOSE:
                 assert ax.get_yscale() == "log", f"{name}: values spanning decades on a linear axis"
     finally:

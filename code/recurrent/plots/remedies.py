@@ -88,7 +88,7 @@ def cliff_seeds(ws, bs, L, starts, thrown, shares: dict, title: str):
     ax2.set_xticks(range(len(shares)), list(shares))
     ax2.set_xlim(-0.6, len(shares) - 0.4)
     ax2.set_ylim(bottom=0)
-    ax2.set(title="per seed", ylabel="descents with a step > 10 units (%)")
+    ax2.set(title="per seed", xlabel="gradient descent", ylabel="descents with a step > 10 units (%)")
     ax2.legend(fontsize=8, loc="upper right")
     fig.suptitle(text("title", title))
     return fig
