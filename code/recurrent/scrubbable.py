@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .controls import check_explorer, check_int, check_names, fingerprint
+from .plots.updatable import UpdatableFigure
 
 
 class Scrubbable:
@@ -54,13 +55,19 @@ class Scrubbable:
         layout = "|".join(prints + [k for k, _ in self.keys])
         self.fingerprint = hashlib.sha1(layout.encode()).hexdigest()[:12]
         self.uid = "scrub-" + self.fingerprint
-        tiles = []
+        tiles, fig = [], None
         for n, result in enumerate(results):
-            fig = draw(result)
-            tiles.append(_rgb(fig, dpi))
-            plt.close(fig)
+            # an UpdatableFigure takes the next result in place and renders only what changed
+            if not (isinstance(fig, UpdatableFigure) and fig.refresh(result)):
+                if fig is not None:
+                    plt.close(fig)
+                fig = draw(result)
+                if isinstance(fig, UpdatableFigure):
+                    fig.set_dpi(dpi)
+            tiles.append(fig.rgb() if isinstance(fig, UpdatableFigure) else _rgb(fig, dpi))
             if progress and (n + 1) % 25 == 0:
                 progress(f"rendered {n + 1}/{len(results)} frames")
+        plt.close(fig)
         self.tile = tiles[0].shape[1], tiles[0].shape[0]           # (width, height) in pixels
         self.columns = max(1, math.ceil(math.sqrt(len(tiles) * self.tile[1] / self.tile[0])))
         self.sprite = _sprite(tiles, self.columns, colors)

@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 
 
 class UpdatableFigure(Figure):
-    """A figure with ``refresh(result) -> bool`` and ``png() -> bytes`` (see the module docstring).
+    """A figure with ``refresh(result) -> bool``, ``png() -> bytes`` and ``rgb() -> (H, W, 3)`` (see the
+    module docstring).
 
     The builder that makes it (``plt.figure(FigureClass=UpdatableFigure)``) calls
     ``set_updater(update, artists)``: ``update(result)`` sets the new data on ``artists`` and returns
@@ -42,6 +43,14 @@ class UpdatableFigure(Figure):
             buf = io.BytesIO()
             self.savefig(buf, format="png")
             return buf.getvalue()
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.fromarray(self.rgb()).save(out, format="png", compress_level=1)
+        return out.getvalue()
+
+    def rgb(self) -> np.ndarray:
+        """The figure at its dpi as an (H, W, 3) uint8 array (only the changing artists, once cached)."""
         if not isinstance(self.canvas, FigureCanvasAgg):
             FigureCanvasAgg(self)
         canvas = self.canvas
@@ -58,9 +67,4 @@ class UpdatableFigure(Figure):
             canvas.restore_region(self._background[0])
         for a in self._artists:
             self.draw_artist(a)
-        from PIL import Image
-
-        rgba = np.asarray(canvas.buffer_rgba())
-        out = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(out, format="png", compress_level=1)
-        return out.getvalue()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
