@@ -65,15 +65,17 @@ def F(value: float, low: float | None = None, high: float | None = None, interva
     return Spec(lambda: value, "float", {"low": low, "high": high, "interval": interval})
 
 
-def A(make: Callable, tied: tuple = (), rank_free: bool = False) -> Spec:
+def A(make: Callable, tied: tuple = (), rank_free: bool = False, empty_ok: bool = False) -> Spec:
     """A finite float array; ``tied`` lists the axes whose length must match other arguments (a
-    changed length there is bad); ``rank_free`` when any number of axes is valid."""
-    return Spec(make, "array", {"tied": tied, "rank_free": rank_free})
+    changed length there is bad); ``rank_free`` when any number of axes is valid; ``empty_ok`` for
+    element-wise functions, for which an empty array is a valid input."""
+    return Spec(make, "array", {"tied": tied, "rank_free": rank_free, "empty_ok": empty_ok})
 
 
-def Ids(make: Callable, high: int, tied: tuple = (), rank_free: bool = False) -> Spec:
-    """An integer array of ids in [0, high)."""
-    return Spec(make, "ids", {"high": high, "tied": tied, "rank_free": rank_free})
+def Ids(make: Callable, high: int | None, tied: tuple = (), rank_free: bool = False,
+        empty_ok: bool = False) -> Spec:
+    """An integer array of ids in [0, high) (``high`` None: any id >= 0 is valid)."""
+    return Spec(make, "ids", {"high": high, "tied": tied, "rank_free": rank_free, "empty_ok": empty_ok})
 
 
 def Opt(value, options) -> Spec:
@@ -106,8 +108,9 @@ def Text(value: str) -> Spec:
     return Spec(lambda: value, "text")
 
 
-def Fn(make: Callable) -> Spec:
-    return Spec(make, "callable")
+def Fn(make: Callable, none_ok: bool = False) -> Spec:
+    """A function; ``none_ok`` where the docstring gives None a meaning (``log=None``: silent)."""
+    return Spec(make, "callable", {"none_ok": none_ok})
 
 
 # --- shared valid values ----------------------------------------------------------------------------
@@ -233,7 +236,8 @@ MODULES: dict[str, dict[str, Spec]] = {
     "training": {"p": Obj(lambda: rnn_p(n, n)), "grads": Obj(lambda: rnn_p(n, n)),      # any cell is valid
                  "inputs": Ids(stream(), n, tied=(0, 1)), "targets": Ids(stream(), n, tied=(0, 1)),
                  "mask": A(lambda: np.ones((12, B)), tied=(0, 1)), "T": I(3), "steps": I(2),
-                 "update": Fn(lambda: (lambda q, g: None)), "log": Fn(lambda: (lambda *a: None)),
+                 "update": Fn(lambda: (lambda q, g: None)),
+                 "log": Fn(lambda: (lambda *a: None), none_ok=True),
                  "ids": Ids(lambda: np.arange(30) % n, n),
                  "validate": Spec(lambda: (stream()(), stream()()), "object")},
     "data": {"name": Opt("cells", ("cells", "widgets", "book"))},
@@ -250,7 +254,8 @@ MODULES: dict[str, dict[str, Spec]] = {
                  "starts": A(lambda: np.array([[1.5, 0.5], [2.0, 0.0]]), tied=(1,)),
                  "steps": I(3), "lr": F(0.05, 0, None, "(]"), "n": I(4)},
     "spectral": {"W": A(lambda: 0.5 * np.eye(d), tied=(0, 1)), "T": I(5), "d": I(4), "a": F(1.0)},
-    "tasks": {"ids": Ids(lambda: np.arange(12) % 3, 3), "k": I(3, minimum=2), "L": I(10), "B": I(2),
+    # tasks: a stream of ids knows no vocabulary size, so any id >= 0 is valid there
+    "tasks": {"ids": Ids(lambda: np.arange(12) % 3, None), "k": I(3, minimum=2), "L": I(10), "B": I(2),
               "train_ids": Ids(lambda: np.arange(20) % 3, 3), "test_ids": Ids(lambda: np.arange(8) % 3, 3),
               "T": I(3), "count": I(2), "delay": I(1, minimum=0)},
 }
@@ -309,10 +314,16 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
                             "b": A(lambda: np.array([0.5, 0.5]), rank_free=True)},
     "remedies.cliff_grads": {"w": A(lambda: np.array([1.5, 2.0]), rank_free=True),
                              "b": A(lambda: np.array([0.5, 0.5]), rank_free=True)},
-    "remedies.sigmoid": {"x": A(lambda: np.linspace(-2, 2, 5), rank_free=True)},
+    "remedies.sigmoid": {"x": A(lambda: np.linspace(-2, 2, 5), rank_free=True, empty_ok=True)},
+    "lstm.sigmoid": {"z": A(lambda: np.linspace(-2, 2, 5), rank_free=True, empty_ok=True)},
+    "bptt.loss_function": {     # L(p) checks what needs p (n, d, k); the factory checks the rest
+        "xs": A(xs_), "ys": Ids(ys_, None, tied=(0, 1)), "h0": A(lambda: np.zeros((B, d)), tied=(0,)),
+        "c0": A(lambda: np.zeros((B, d)), tied=(0,))},
     "tasks.copy_task": {"S": I(2), "k": I(3, 2)},
     "tasks.streams": {"B": I(2)},
     "tasks.Vocab": {"tokens": Spec(lambda: list("abcab"), "object")},
+    "tasks.Vocab.decode": {"ids": Ids(lambda: np.array([0, 1, 2]), 3, empty_ok=True)},   # "" decodes []
+    "tasks.ngram_perplexity": {"order": Opt(1, (0, 1, 2))},
     "tasks.load_text": {"name": Opt("sonnets", ("sonnets",))},
     "tasks.tokenize": {"text": Text("to be or")},
     "architectures.bidirectional": {"V": A(lambda: np.ones((k, 2 * d)), tied=(1,)),
@@ -353,7 +364,7 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
     "claims.check": {"values": A(lambda: np.array([1.0, 2.0]), rank_free=True), "above": F(0.5),
                      "below": F(3.0),
                      "of": Text("seeds")},
-    "claims.over_seeds": {"log": Fn(lambda: (lambda *a: None))},
+    "claims.over_seeds": {"log": Fn(lambda: (lambda *a: None), none_ok=True)},
     "long_range.adding_problem": {"T": I(3, 2)},
     "long_range.Stack": {"arrays": Keys(lambda: dict(stack().items()))},
     "stacked.Stack": {"arrays": Keys(lambda: dict(stack().items()))},
@@ -408,7 +419,7 @@ PLOTS: dict[str, Spec] = {
     "B": A(lambda: np.array([1.0, 2.0, 4.0]), tied=(0,)),
     "msd": A(lambda: np.array([[10.0], [20.0]]) / np.array([1.0, 2.0, 4.0]) * 1.01, tied=(0, 1)),
     "trace_C": A(lambda: np.array([10.0, 20.0]), tied=(0,)), "band": Spec(lambda: (0.8, 1.25), "object"),
-    "train_loss": A(lambda: np.ones((3, 80)), tied=(0, 1)),
+    "train_loss": A(lambda: np.ones((3, 80)), tied=(0,)),
     "val_steps": A(lambda: np.array([20, 40, 60, 80.0]), tied=(0,)),
     "val_loss": A(lambda: np.full((3, 4), 2.0), tied=(0, 1)), "baselines": Keys(lambda: {"bigram": 2.5}),
     "result": Obj(lambda: None), "r": Obj(lambda: _first("spectral.power_norms")(0.5 * np.eye(3), 4)),
