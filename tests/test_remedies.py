@@ -195,6 +195,6 @@ def test_chapter_5_figure_builders():
     fig = plots.seeds([0, 1, 2], runs, "t", "k", "norm", show="band", log=True)
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and len(ax.lines) == 4 and ax.get_title() == "t"
-    with pytest.raises(ValueError, match=r"expected shape \(S, 3\)"):
+    with pytest.raises(ValueError, match=r"runs\[.a.\], x: expected shape \(S, len\(x\)\) = \(S, 3\)"):
         plots.seeds([0, 1, 2], {"a": np.ones((2, 4))}, "t", "k", "norm", show="band", log=True)
     plt.close("all")
