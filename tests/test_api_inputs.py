@@ -389,8 +389,6 @@ def _default(c: Callee, name: str):
 # BEGIN KNOWN (rewritten by `python tests/test_api_inputs.py --known` from artifacts/bad_inputs.json)
 KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
     'claims.check': ('values',),
-    'long_range.experiment': ('log',),
-    'long_range.train': ('log',),
     'plots.primitives.seeds': ('x',),
     'stacked.Stack.scaled': ('factor',),
 }

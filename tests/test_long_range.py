@@ -339,7 +339,7 @@ TANH = long_range.init_model("tanh", 3)
     (lambda: long_range.hidden_gradient_norms(TANH, np.zeros((4, 2, 3)), np.zeros(2)),
      r"xs: expected last axis n=2"),
     (lambda: long_range.hidden_gradient_norms(TANH, np.zeros((4, 2, 2)), np.zeros(3)),
-     r"ys: expected shape \(B,\) = \(2,\) to match os, got \(3,\)"),
+     r"y: expected shape \(B,\) = \(2,\)"),
     (lambda: long_range.train(TANH, T=5, steps=0), r"steps: expected an integer >= 1, got 0"),
     (lambda: long_range.train(TANH, T=1, steps=5), r"T: expected an integer >= 2, got 1"),
     (lambda: long_range.train(TANH, T=5, steps=5, lr=-1.0), r"lr: expected a number > 0, got -1.0"),

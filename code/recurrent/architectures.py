@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_bool, as_float_array, as_int_array, instance_of, positive_int
-from .losses import softmax
-from .rnn import Params, _check_inputs, forward, hidden_states, outputs
+from .losses import _softmax
+from .rnn import Params, _check_inputs, _outputs, forward, hidden_states
 
 
 def many_to_many(p: Params, xs, h0=None):
@@ -26,14 +26,16 @@ def many_to_many(p: Params, xs, h0=None):
 
 def one_to_one(p: Params, x):
     """A single step from a zero state: an ordinary one-hidden-layer network. x: (B, n) -> (B, k)."""
+    instance_of("p", p, Params, "rnn.Params")
     x = as_float_array("x", x, ndim=2, dims="(B, n)")
+    _check_inputs(p, x[None], None, names=("x", "h0"))
     return forward(p, x[None]).os[0]
 
 
 def many_to_one(p: Params, xs, h0=None):
     """Read the sequence, then read out only the last hidden state. xs: (T, B, n) -> o: (B, k)."""
     hs = hidden_states(p, xs, h0)
-    return outputs(p.V, p.c, hs[-1])
+    return _outputs(p.V, p.c, hs[-1])
 
 
 def one_to_many(p: Params, x, T_out: int, h0=None, feedback: bool = True):
@@ -51,7 +53,7 @@ def one_to_many(p: Params, x, T_out: int, h0=None, feedback: bool = True):
     os = []
     for _ in range(T_out):
         h = hidden_states(p, x[None], h)[0]
-        o = outputs(p.V, p.c, h)
+        o = _outputs(p.V, p.c, h)
         os.append(o)
         x = np.eye(p.k)[o.argmax(axis=1)] if feedback else np.zeros_like(x)
     return np.stack(os)
@@ -81,6 +83,7 @@ def bidirectional(p_fwd: Params, p_bwd: Params, V, c, xs):
     xs: (T, B, n); V: (k, 2d); c: (k,) -> (os: (T, B, k), hs: (T, B, 2d)). Only the U, W, b of
     ``p_fwd`` and ``p_bwd`` are used. Every o_t depends on the whole sequence, past and future.
     """
+    instance_of("p_fwd", p_fwd, Params, "rnn.Params")
     instance_of("p_bwd", p_bwd, Params, "rnn.Params")
     xs = as_float_array("xs", xs, ndim=3, dims="(T, B, n)")
     hs_fwd = hidden_states(p_fwd, xs)
@@ -90,11 +93,11 @@ def bidirectional(p_fwd: Params, p_bwd: Params, V, c, xs):
     if V.shape[1] != hs.shape[-1]:
         raise ValueError(f"V: expected shape (k, 2d) = (k, {hs.shape[-1]}), got {V.shape}")
     c = as_float_array("c", c, shape=(V.shape[0],), dims="(k,)")
-    return outputs(V, c, hs), hs
+    return _outputs(V, c, hs), hs
 
 
 def predict(os):
     """Most likely class and its probability at every position. os: (..., k) -> (ids, probs)."""
-    probs = softmax(os)
+    probs = _softmax(as_float_array("os", os, dims="(..., k)"))
     ids = probs.argmax(axis=-1)
     return ids, np.take_along_axis(probs, ids[..., None], axis=-1)[..., 0]

@@ -43,7 +43,8 @@ def accuracy_by_window(delay: int, Ks, seeds, k: int = 4, d: int = 16, tokens: i
     seeds = [positive_int("seeds", seed, minimum=0) for seed in seeds]
     if not seeds:
         raise ValueError("seeds: expected at least one seed, got none")
-    tokens = positive_int("tokens", tokens)
+    tokens, L = positive_int("tokens", tokens), positive_int("L", L)
+    clip = positive_float("clip", clip)
     for K in Ks:
         if K > min(tokens, L):
             raise ValueError(f"Ks: expected at most min(tokens, L) = {min(tokens, L)} steps, got {K}")

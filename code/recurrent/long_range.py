@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import bptt, gru, lstm, rnn, training
-from ._checks import one_of, positive_float, positive_int, rng_from
+from ._checks import as_callable, as_float_array, one_of, positive_float, positive_int, rng_from
 from .bptt import GradientNorms
 from .losses import last_squared_error_grad
 from .stacked import CELLS, N_INPUTS, N_OUTPUTS, Stack, _check_model, stacked_loss_and_grads, stacked_mse
@@ -63,7 +63,9 @@ def stacked_data(T: int, B: int, rngs):
     Seed s's batch is ``adding_problem(T, B, rngs[s])``, the same numbers drawn in the same order.
     """
     T, B = positive_int("T", T, minimum=2), positive_int("B", B)
-    rngs = [rng_from(r) for r in rngs]
+    rngs = [rng_from(r, "rngs") for r in _sequence("rngs", rngs)]
+    if not rngs:
+        raise ValueError("rngs: expected one generator or seed per model, got none")
     S = len(rngs)
     xs = np.zeros((S, T, B, 2))
     first, second = np.empty((S, B), int), np.empty((S, B), int)
@@ -74,6 +76,13 @@ def stacked_data(T: int, B: int, rngs):
     seeds, cols = np.arange(S)[:, None], np.arange(B)
     xs[seeds, first, cols, 1] = xs[seeds, second, cols, 1] = 1.0
     return xs, xs[seeds, first, cols, 0] + xs[seeds, second, cols, 0]
+
+
+def _sequence(name: str, values) -> list:
+    """``values`` (a list, tuple or array) as a list; a single number, a string or None is refused."""
+    if values is None or isinstance(values, str | bytes | dict) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name}: expected a sequence, got {type(values).__name__}")
+    return list(values)
 
 
 def init_model(cell: str, d: int, rng=0):
@@ -107,6 +116,7 @@ def train(p, T: int, steps: int, batch: int = 64, lr: float = 1e-2, clip: float 
     T, steps = positive_int("T", T, minimum=2), positive_int("steps", steps)
     batch, clip = positive_int("batch", batch), positive_float("clip", clip)
     log_every = positive_int("log_every", log_every, minimum=0)
+    log = as_callable("log", log, "a function of one string, such as print")
     update, rng = training.Adam(p, lr=lr), rng_from(rng)
     losses, norms = np.empty(steps), np.empty(steps)
     for i in range(steps):
@@ -129,6 +139,8 @@ def train(p, T: int, steps: int, batch: int = 64, lr: float = 1e-2, clip: float 
 def hidden_gradient_norms(p, xs, y) -> GradientNorms:
     """||dL/dh_t|| (and, LSTM, ||dL/dc_t||) for t = 1..T of the last-step squared error on xs, y."""
     _check_model(p)
+    xs = as_float_array("xs", xs, ndim=3, dims="(T, B, 2)")
+    y = as_float_array("y", y, shape=(xs.shape[1],), dims="(B,)")
     fwd = bptt.forward(p, xs)
     return bptt.gradient_norms(p, xs, last_squared_error_grad(fwd.os, y))
 
@@ -168,9 +180,9 @@ def init_stack(cell: str, d: int, seeds) -> Stack:
     The stream [seed, 0] is the one ``experiment`` initialises with, so seed s of the stack starts
     where ``experiment(cell, T, d=d, seed=s)`` starts.
     """
-    if isinstance(seeds, str) or not hasattr(seeds, "__iter__"):
-        raise TypeError(f"seeds: expected a sequence of integer seeds, got {type(seeds).__name__}")
-    seeds = [positive_int("seeds", s, minimum=0) for s in seeds]
+    seeds = [positive_int("seeds", s, minimum=0) for s in _sequence("seeds", seeds)]
+    if not seeds:
+        raise ValueError("seeds: expected at least one seed, got none")
     return Stack.of([init_model(cell, d, rng=np.random.default_rng([s, 0])) for s in seeds])
 
 
@@ -191,7 +203,7 @@ class SeedRuns:
         self.cell, self.T = one_of("cell", cell, CELLS), positive_int("T", T, minimum=2)
         self.batch, self.clip = positive_int("batch", batch), positive_float("clip", clip)
         test_size = positive_int("test_size", test_size)
-        self.seeds = tuple(positive_int("seeds", s, minimum=0) for s in seeds)
+        self.seeds = tuple(positive_int("seeds", s, minimum=0) for s in _sequence("seeds", seeds))
         if not self.seeds:
             raise ValueError("seeds: expected at least one seed, got none")
         self.params = init_stack(cell, d, self.seeds)

@@ -11,6 +11,8 @@ The first is the language-model loss of chapters 1-7, the second the adding prob
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ._checks import as_float_array, as_int_array
@@ -18,9 +20,20 @@ from ._checks import as_float_array, as_int_array
 LOSSES = ("cross_entropy", "last_squared_error")
 
 
+def _axis(o, axis) -> int:
+    """``axis`` checked against the rank of o (negative axes count from the end)."""
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis: expected an integer, got {type(axis).__name__}")
+    if not -o.ndim <= axis < max(o.ndim, 1):
+        raise ValueError(f"axis: expected an axis of the {o.ndim}-d array o, in [{-o.ndim}, {o.ndim}), "
+                         f"got {axis}")
+    return int(axis)
+
+
 def softmax(o, axis: int = -1):
     """Softmax along ``axis``, computed as exp(o - max o) / sum so that no exp overflows."""
-    return _softmax(as_float_array("o", o), axis)
+    o = as_float_array("o", o)
+    return _softmax(o, _axis(o, axis))
 
 
 def _softmax(o, axis: int = -1):
@@ -31,7 +44,8 @@ def _softmax(o, axis: int = -1):
 
 def log_softmax(o, axis: int = -1):
     """log softmax(o) = o - logsumexp(o), stable for logits of any magnitude."""
-    return _log_softmax(as_float_array("o", o), axis)
+    o = as_float_array("o", o)
+    return _log_softmax(o, _axis(o, axis))
 
 
 def _log_softmax(o, axis: int = -1):

@@ -41,7 +41,7 @@ BLOCKS = ("i", "f", "g", "o")
 
 def sigmoid(z):
     """σ(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z / 2)) / 2, which never overflows. Any shape."""
-    return _sigmoid(as_float_array("z", z, allow_empty=True))
+    return _sigmoid(as_float_array("z", z))
 
 
 def _sigmoid(z, out=None):

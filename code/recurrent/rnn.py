@@ -236,10 +236,10 @@ def _hidden_states(p: Params, xs, h0):
 
 
 def outputs(V, c, hs):
-    """The output layer o_t = V h_t + c for every t at once. V: (k, d), c: (k,), hs: (..., d) -> (..., k)."""
+    """The output layer o_t = V h_t + c for all t at once. V: (k, d), c: (k,), hs: (T, B, d) -> (T, B, k)."""
     V = as_float_array("V", V, ndim=2, dims="(k, d)")
     c = as_float_array("c", c, shape=(V.shape[0],), dims="(k,)")
-    hs = as_float_array("hs", hs, dims="(T, B, d)")
+    hs = as_float_array("hs", hs, ndim=3, dims="(T, B, d)")
     if hs.shape[-1] != V.shape[1]:
         raise ValueError(f"hs: expected last axis d={V.shape[1]} (the columns of V), got shape {hs.shape}")
     return _outputs(V, c, hs)

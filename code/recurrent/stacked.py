@@ -12,12 +12,13 @@ The cells are named as in ``long_range``: "tanh", "irnn" (ReLU), "lstm", "gru" (
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
 
 from . import gru, lstm, rnn
-from ._checks import as_float_array, instance_of, one_of
+from ._checks import as_float_array, finite_float, instance_of, one_of
 
 CELLS = ("tanh", "irnn", "lstm", "gru")
 N_INPUTS, N_OUTPUTS = 2, 1        # the adding problem: (value, marker) in, the sum out
@@ -57,6 +58,8 @@ class Stack:
 
     def __init__(self, cell: str, arrays: dict):
         one_of("cell", cell, CELLS)
+        if not isinstance(arrays, Mapping):
+            raise TypeError(f"arrays: expected a dict of arrays by symbol, got {type(arrays).__name__}")
         want = ("U", "W", "V", "b", "c") + (("bh",) if cell == "gru" else ())
         if tuple(arrays) != want:
             raise ValueError(f"arrays: expected the parameters {want} of cell {cell!r}, got {tuple(arrays)}")
@@ -116,7 +119,9 @@ class Stack:
 
     def scaled(self, factor) -> Stack:
         """A copy with model s's arrays multiplied by factor[s] (factor: (S,) or a number)."""
-        factor = np.broadcast_to(np.asarray(factor, dtype=float), (self.S,))
+        if np.ndim(factor) == 0:
+            factor = np.full(self.S, finite_float("factor", factor))
+        factor = as_float_array("factor", factor, shape=(self.S,), dims="(S,)")
         return Stack(self.cell, {name: a * factor.reshape((-1,) + (1,) * (a.ndim - 1))
                                  for name, a in self.items()})
 
@@ -139,12 +144,12 @@ def _t(M):
     return M.swapaxes(-1, -2)
 
 
-def _check_stacked_data(st: Stack, xs, y):
+def _check_stacked_data(st: Stack, xs, y, need_y: bool = True):
     instance_of("st", st, Stack, "stacked.Stack")
     xs = as_float_array("xs", xs, ndim=4, dims="(S, T, B, 2)")
     if xs.shape[0] != st.S or xs.shape[-1] != N_INPUTS or 0 in xs.shape:
         raise ValueError(f"xs: expected shape (S, T, B, 2) with S = {st.S} and T, B >= 1, got {xs.shape}")
-    if y is not None:
+    if need_y:
         y = as_float_array("y", y, shape=(st.S, xs.shape[2]), dims="(S, B)")
     return xs, y
 
@@ -252,7 +257,7 @@ def stacked_predict(st: Stack, xs):
 
     Keeps only the current step, so that a large test set needs little memory.
     """
-    xs, _ = _check_stacked_data(st, xs, None)
+    xs, _ = _check_stacked_data(st, xs, None, need_y=False)
     return _forward(st, xs, keep=False).o
 
 

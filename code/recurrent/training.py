@@ -13,6 +13,7 @@ import numpy as np
 
 from . import bptt, lstm
 from ._checks import (
+    as_bool,
     as_callable,
     as_float_array,
     as_int_array,
@@ -25,8 +26,16 @@ from .losses import _check_targets, cross_entropy
 from .tasks import windows
 
 
+def _check_grads(grads, name: str = "grads"):
+    if not hasattr(grads, "squared_norm") or not hasattr(grads, "items"):
+        raise TypeError(f"{name}: expected a parameter container (rnn.Params, lstm.LSTMParams, "
+                        f"gru.GRUParams, stacked.Stack), got {type(grads).__name__}")
+    return grads
+
+
 def global_norm(grads) -> float:
     """sqrt of the sum of squares of every gradient entry (for a ``stacked.Stack``: one norm per model)."""
+    _check_grads(grads)
     return np.sqrt(grads.squared_norm()) if hasattr(grads, "S") else math.sqrt(grads.squared_norm())
 
 
@@ -37,9 +46,7 @@ def clip_by_norm(grads, clip: float):
     model is clipped by its own norm and the norms are an (S,) array. Chapter 5 studies this remedy.
     """
     clip = positive_float("clip", clip)
-    if not hasattr(grads, "squared_norm"):
-        raise TypeError(f"grads: expected a parameter container (rnn.Params, lstm.LSTMParams, "
-                        f"gru.GRUParams, stacked.Stack), got {type(grads).__name__}")
+    _check_grads(grads)
     norm = global_norm(grads)
     if hasattr(grads, "S"):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -51,7 +58,11 @@ def clip_by_norm(grads, clip: float):
 
 def sgd(p, grads, lr: float) -> None:
     """The update theta <- theta - lr * dL/dtheta, in place, for every parameter."""
+    _check_grads(p, "p")
+    _check_grads(grads)
     lr = positive_float("lr", lr)
+    if type(grads) is not type(p) or [s for s, _ in grads.items()] != [s for s, _ in p.items()]:
+        raise ValueError(f"grads: expected gradients like p, {type(p).__name__}, got {type(grads).__name__}")
     for name, g in grads.items():
         getattr(p, name)[...] -= lr * g
 
@@ -63,8 +74,7 @@ class Adam:
     """
 
     def __init__(self, p, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        if not hasattr(p, "items"):
-            raise TypeError(f"p: expected a parameter container, got {type(p).__name__}")
+        _check_grads(p, "p")
         self.lr = positive_float("lr", lr)
         self.beta1, self.beta2 = float_in("beta1", beta1, 0, 1), float_in("beta2", beta2, 0, 1)
         self.eps = positive_float("eps", eps)
@@ -129,6 +139,9 @@ def train_truncated(p, inputs, targets, T: int, steps: int, update, mask=None,
     update = as_callable("update", update, "a function update(p, grads)")
     clip = None if clip is None else positive_float("clip", clip)
     log_every = positive_int("log_every", log_every, minimum=0)
+    carry = as_bool("carry", carry)
+    if log is not None:
+        as_callable("log", log, "a function of one string, or None")
     if validate is not None:
         if not isinstance(validate, tuple) or len(validate) != 2:
             raise TypeError(f"validate: expected a tuple (inputs, targets), got {type(validate).__name__}")
@@ -196,6 +209,7 @@ def evaluate(p, inputs, targets, mask=None) -> Evaluation:
 
 def flat_grad(grads):
     """All gradient entries as one vector, in the order of ``grads.items()``."""
+    _check_grads(grads)
     return np.concatenate([g.ravel() for _, g in grads.items()])
 
 
