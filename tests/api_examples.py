@@ -65,11 +65,14 @@ def F(value: float, low: float | None = None, high: float | None = None, interva
     return Spec(lambda: value, "float", {"low": low, "high": high, "interval": interval})
 
 
-def A(make: Callable, tied: tuple = (), rank_free: bool = False, empty_ok: bool = False) -> Spec:
+def A(make: Callable, tied: tuple = (), rank_free: bool = False, empty_ok: bool = False,
+      labels_ok: bool = False) -> Spec:
     """A finite float array; ``tied`` lists the axes whose length must match other arguments (a
     changed length there is bad); ``rank_free`` when any number of axes is valid; ``empty_ok`` for
-    element-wise functions, for which an empty array is a valid input."""
-    return Spec(make, "array", {"tied": tied, "rank_free": rank_free, "empty_ok": empty_ok})
+    element-wise functions, for which an empty array is a valid input; ``labels_ok`` where strings
+    are valid too (tick labels instead of positions)."""
+    return Spec(make, "array", {"tied": tied, "rank_free": rank_free, "empty_ok": empty_ok,
+                                "labels_ok": labels_ok})
 
 
 def Ids(make: Callable, high: int | None, tied: tuple = (), rank_free: bool = False,
@@ -447,7 +450,9 @@ FUNCTIONS.update({
         "result": Obj(lambda: _first("memory.gradient_ratios")(T=5, d=4, B=2, n=3),
                       wrong=lambda: {"t": [1]})},
     "plots.rnn.unrolled": {"T": I(4)},
-    "plots.primitives.seeds": {"log": BOOL_FALSE}, "plots.primitives.panels": {"log": BOOL_TRUE},
+    "plots.primitives.seeds": {"log": BOOL_FALSE,
+                               "x": A(lambda: np.array([1.0, 2.0, 4.0]), tied=(0,), labels_ok=True)},
+    "plots.primitives.panels": {"log": BOOL_TRUE},
 })
 
 
