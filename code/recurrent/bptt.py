@@ -33,11 +33,11 @@ from . import gru, lstm, rnn
 from ._checks import as_callable, as_float_array, as_int_array, instance_of, one_of, positive_float
 from .losses import (
     LOSSES,
+    _at_targets,
     _check_ids,
     _check_real_targets,
     _check_targets,
-    _cross_entropy,
-    _output_grad,
+    _log_softmax,
     last_squared_error_grad,
 )
 from .rnn import Backward, Forward, Params
@@ -120,7 +120,17 @@ def _loss_and_output_grad(fwd: Forward, ys, mask, loss: str):
             ys = _check_ids(ys, fwd.os)
         else:
             ys, mask = _check_targets(ys, fwd.os, mask)
-        return _cross_entropy(fwd.os, ys, mask), (lambda: _output_grad(fwd.os, ys, mask))
+        logp = _log_softmax(fwd.os)                    # log y_hat_t, once for the loss and its gradient
+        at = _at_targets(ys)
+        picked = logp[at] if mask is None else logp[at] * mask
+        value = float(-picked.sum() / fwd.os.shape[1])
+
+        def output_grad():                             # dL/do_t = (y_hat_t - onehot(y_t)) * mask / B
+            g = np.exp(logp, out=logp)
+            g[at] -= 1.0
+            g *= (1.0 / fwd.os.shape[1]) if mask is None else mask[..., None] / fwd.os.shape[1]
+            return g
+        return value, output_grad
     one_of("loss", loss, LOSSES)
     if mask is not None:
         raise ValueError(f"mask: the loss 'last_squared_error' has no mask, expected None, got "

@@ -112,7 +112,7 @@ def output_grad(os, ys, mask=None):
 
 def _output_grad(os, ys, mask):
     """output_grad without the checks, for callers that validated ys and mask (None: all ones) already."""
-    g = _softmax(os)
+    g = np.exp(_log_softmax(os))                      # softmax(o_t), as exp of the log_softmax the loss uses
     g[_at_targets(ys)] -= 1.0                         # softmax(o_t) - onehot(y_t)
     g *= (1.0 / os.shape[1]) if mask is None else mask[..., None] / os.shape[1]
     return g
