@@ -96,7 +96,7 @@ def test_page_renders_cleanly(browser, site, name, width):
 
 
 EXPLORER_PAGES = [p for p in PAGES if (ROOT / "book" / f"{p}.ipynb").exists()
-                  and "interactive.scrubbable(" in (ROOT / "book" / f"{p}.ipynb").read_text()]
+                  and "interactive.sprite_explorer(" in (ROOT / "book" / f"{p}.ipynb").read_text()]
 
 
 def test_the_book_has_kernel_free_explorers():

@@ -35,7 +35,8 @@ from conftest import SHOTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
-EXPLORERS = [n for n in NOTEBOOKS if "interactive.live(" in (ROOT / "book" / f"{n}.ipynb").read_text()]
+EXPLORERS = [n for n in NOTEBOOKS
+             if "interactive.widget_explorer(" in (ROOT / "book" / f"{n}.ipynb").read_text()]
 RUN_TIMEOUT_MS = 300_000
 
 SETTINGS = {   # user settings for the test servers only (JUPYTERLAB_SETTINGS_DIR is a temporary folder)
