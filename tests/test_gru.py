@@ -98,14 +98,14 @@ def test_initial_state_and_gradients_arriving_at_the_last_state(cell):
 def test_the_gradient_check_is_not_vacuous(cell, monkeypatch):
     """A classic slip, reading the first two gate blocks in the wrong order (f, i or z, r), is caught."""
     p, xs, ys, h0, c0, _ = case(cell)
-    real_backward, d = gru.backward, p.d
+    real_backward, d = gru._backward, p.d
 
-    def wrong_backward(p, xs, fwd, d_os, d_hT=None):
+    def wrong_backward(p, xs, fwd, d_os, d_hT):
         g = fwd.gates
         swapped = np.concatenate([g[..., d:2 * d], g[..., :d], g[..., 2 * d:]], axis=-1)
         return real_backward(p, xs, fwd._replace(gates=swapped), d_os, d_hT)
 
-    monkeypatch.setattr(gru, "backward", wrong_backward)
+    monkeypatch.setattr(gru, "_backward", wrong_backward)
     errors = bptt.gradient_check(p, xs, ys, h0, c0)
     assert max(errors["U"], errors["W"], errors["b"]) > 1e-2, errors
 

@@ -96,14 +96,14 @@ def test_initial_state_and_gradients_arriving_at_the_last_state(cell):
 def test_the_gradient_check_is_not_vacuous(cell, monkeypatch):
     """A classic slip, reading the first two gate blocks in the wrong order (f, i or z, r), is caught."""
     p, xs, ys, h0, c0, _ = case(cell)
-    real_backward, d = lstm.backward, p.d
+    real_backward, d = lstm._backward, p.d
 
-    def wrong_backward(p, xs, fwd, d_os, d_hT=None, d_cT=None):
+    def wrong_backward(p, xs, fwd, d_os, d_hT, d_cT):
         g = fwd.gates
         swapped = np.concatenate([g[..., d:2 * d], g[..., :d], g[..., 2 * d:]], axis=-1)
         return real_backward(p, xs, fwd._replace(gates=swapped), d_os, d_hT, d_cT)
 
-    monkeypatch.setattr(lstm, "backward", wrong_backward)
+    monkeypatch.setattr(lstm, "_backward", wrong_backward)
     errors = bptt.gradient_check(p, xs, ys, h0, c0)
     assert max(errors["U"], errors["W"], errors["b"]) > 1e-2, errors
 

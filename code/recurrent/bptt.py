@@ -153,12 +153,16 @@ def loss_and_grads(p, xs, ys, h0=None, c0=None, mask=None, loss: str = "cross_en
         fwd = Forward(p.kind, h0, hs, rnn._outputs(p.V, p.c, hs))
     else:
         fwd = forward(p, xs, h0, c0)
+        xs = rnn._check_inputs(p, xs, fwd.h0)[0]
     value, output_grad = _loss_and_output_grad(fwd, ys, mask, loss)
     if not math.isfinite(value):
         raise FloatingPointError(f"the loss became {value}; lower the learning rate or clip the gradient")
+    d_os, zeros = output_grad(), np.zeros_like(fwd.h0)       # all checked: the unchecked passes follow
     if isinstance(p, Params):
-        return value, _rnn_backward(p, xs, fwd, output_grad()).grads, fwd
-    return value, backward(p, xs, fwd, output_grad()).grads, fwd
+        return value, _rnn_backward(p, xs, fwd, d_os).grads, fwd
+    if isinstance(p, lstm.LSTMParams):
+        return value, lstm._backward(p, xs, fwd, d_os, zeros, zeros.copy()).grads, fwd
+    return value, gru._backward(p, xs, fwd, d_os, zeros).grads, fwd
 
 
 def loss_function(xs, ys, h0=None, c0=None, mask=None, loss: str = "cross_entropy"):

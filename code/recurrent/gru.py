@@ -160,7 +160,13 @@ def backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
     """
     _check(p)
     xs, h0 = _check_inputs(p, xs, getattr(fwd, "h0", None))
-    d_os, dh_next = _check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
+    d_os, d_hT = _check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
+    return _backward(p, xs, fwd, d_os, d_hT)
+
+
+def _backward(p: GRUParams, xs, fwd: Forward, d_os, d_hT) -> Backward:
+    """backward for arrays that are checked already (d_hT: a (B, d) array, not None)."""
+    h0, dh_next = fwd.h0, d_hT
     d = p.d
     h_prev = np.concatenate([h0[None], fwd.hs[:-1]])           # h_{t-1} for t = 1..T
     d_hs = d_os @ p.V                                          # first V^T dL/do_t for every t at once

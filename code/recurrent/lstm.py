@@ -210,6 +210,12 @@ def backward(p: LSTMParams, xs, fwd: Forward, d_os, d_hT=None, d_cT=None) -> Bac
     xs, h0, c0 = _states(p, xs, getattr(fwd, "h0", None), getattr(fwd, "c0", None))
     d_os, d_hT = _check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
     d_cT = np.zeros_like(c0) if d_cT is None else as_float_array("d_cT", d_cT, shape=c0.shape, dims="(B, d)")
+    return _backward(p, xs, fwd, d_os, d_hT, d_cT)
+
+
+def _backward(p: LSTMParams, xs, fwd: Forward, d_os, d_hT, d_cT) -> Backward:
+    """backward for arrays that are checked already (d_hT, d_cT: (B, d) arrays, not None)."""
+    h0, c0 = fwd.h0, fwd.c0
     h_prev = np.concatenate([h0[None], fwd.hs[:-1]])           # h_{t-1} for t = 1..T
     c_prev = np.concatenate([c0[None], fwd.cs[:-1]])
     i, f, g, o = _blocks(fwd.gates, 4)
