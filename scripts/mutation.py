@@ -14,6 +14,7 @@ killed / (killed + survived). The shared work tree is never touched.
 Run time on this machine (2 shared cores, one worker): see the module's last lines, measured.
 """
 import argparse
+import ast
 import collections
 import fnmatch
 import os
@@ -33,6 +34,13 @@ SCOPE = ["recurrent.fixed_points.*", "recurrent.tasks.*", "recurrent.claims.*", 
          "recurrent.training.x_evaluate__mutmut_*", "recurrent.training.x_train_truncated__mutmut_*",
          "recurrent.training.x_gradient_noise__mutmut_*", "recurrent.echo.x_accuracy_by_window__mutmut_*"]
 BY_FUNCTION = ("training", "echo")          # modules scored per function (only some functions in scope)
+
+# A mutant that only changes the wording of an error message (an argument's name passed to a check, the
+# shape text `dims=`, the `expected=` text) computes the same; it is counted apart as "wording".
+WORDING_CALLS = {"as_float_array", "as_int_array", "positive_int", "finite_float", "positive_float",
+                 "float_in", "one_of", "choice", "as_bool", "instance_of", "as_callable", "has_keys",
+                 "rng_from", "_real", "_map", "_square", "_real_array", "_pair", "check_streams", "integers"}
+WORDING_KEYWORDS = {"dims", "expected", "name", "names"}
 
 RESULT = re.compile(r"^\s*(?P<name>recurrent\.\S+?): (?P<status>.+)$")
 
@@ -56,18 +64,48 @@ def module_of(name: str) -> str:
     return module
 
 
-def scores(lines) -> dict:
-    """Counts of each status per module from `mutmut results --all true` output lines."""
-    table = collections.defaultdict(collections.Counter)
-    for line in lines:
-        m = RESULT.match(line)
-        if m:
-            table[module_of(m["name"])][m["status"]] += 1
-    return table
+def _is_text(node) -> bool:
+    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and
+                                               (node.value is None or isinstance(node.value, str)))
+
+
+def _without_wording(func: ast.AST) -> str:
+    """The function's AST with every message text of the checks it calls blanked out, and its name."""
+    func = ast.parse(ast.unparse(func)).body[0]
+    func.name = "f"
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call):
+            f = node.func
+            called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+            if called in WORDING_CALLS:
+                node.keywords = [k for k in node.keywords if k.arg not in WORDING_KEYWORDS]
+                for i in (0, 3) if called == "instance_of" else (0,):
+                    if len(node.args) > i and _is_text(node.args[i]):
+                        node.args[i] = ast.Constant("")
+    return ast.dump(func)
+
+
+def wording_mutants(work: Path, names) -> set:
+    """The mutants among `names` that differ from the original function only in message wording."""
+    functions = {}
+    for module in {name.split(".")[1] for name in names}:
+        tree = ast.parse((work / "mutants" / "src" / "recurrent" / f"{module}.py").read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and "__mutmut_" in node.name:
+                functions[(module, node.name)] = node
+    wording = set()
+    for name in names:
+        module, func = name.split(".")[1], name.split(".")[-1]
+        orig = functions.get((module, func.rsplit("__mutmut_", 1)[0] + "__mutmut_orig"))
+        mutant = functions.get((module, func))
+        if orig is not None and mutant is not None and _without_wording(orig) == _without_wording(mutant):
+            wording.add(name)
+    return wording
 
 
 def report(table: dict, seconds: float) -> str:
-    rows = [f"{'module':28} {'killed':>7} {'survived':>9} {'other':>6} {'score':>7}"]
+    rows = [f"{'module':28} {'killed':>7} {'survived':>9} {'other':>6} {'score':>7}   "
+            f"(without wording: killed, survived, score)"]
     total = collections.Counter()
     for module in sorted(table):
         c = table[module]
@@ -79,10 +117,12 @@ def report(table: dict, seconds: float) -> str:
 
 
 def _row(label: str, c: collections.Counter) -> str:
-    killed, survived = c["killed"], c["survived"]
+    killed, survived = c["killed"] + c["killed wording"], c["survived"] + c["survived wording"]
     other = sum(c.values()) - killed - survived
     score = killed / (killed + survived) if killed + survived else float("nan")
-    return f"{label:28} {killed:7d} {survived:9d} {other:6d} {score:7.1%}"
+    k, s = c["killed"], c["survived"]
+    real = k / (k + s) if k + s else float("nan")
+    return f"{label:28} {killed:7d} {survived:9d} {other:6d} {score:7.1%}   ({k}, {s}, {real:.1%})"
 
 
 def main(argv=None) -> int:
@@ -103,11 +143,17 @@ def main(argv=None) -> int:
         return run.returncode
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=args.work,
                          env=env, capture_output=True, text=True, check=True).stdout.splitlines()
-    chosen = [line for line in out if (m := RESULT.match(line))
+    chosen = [(m["name"], m["status"]) for line in out if (m := RESULT.match(line))
               and any(fnmatch.fnmatch(m["name"], p) for p in args.patterns)]
-    print(report(scores(chosen), seconds))
-    survivors = [RESULT.match(line)["name"] for line in chosen if RESULT.match(line)["status"] == "survived"]
-    print("survivors (see them with `mutmut show NAME` in the scratch folder):", *survivors, sep="\n  ")
+    wording = wording_mutants(args.work, [name for name, _ in chosen])
+    table = collections.defaultdict(collections.Counter)
+    for name, status in chosen:
+        table[module_of(name)][status + (" wording" if name in wording else "")] += 1
+    print(report(table, seconds))
+    survivors = [name for name, status in chosen if status == "survived" and name not in wording]
+    print(f"{sum(status == 'survived' and name in wording for name, status in chosen)} survivors change only "
+          f"message wording; the other survivors (`mutmut show NAME` in {args.work} shows one):",
+          *survivors, sep="\n  ")
     return 0
 
 
