@@ -78,3 +78,19 @@ def test_spread_over_a_one_dimensional_list_of_seeds_and_another_axis():
     t = claims.spread([[1.0, 4.0], [3.0, 2.0]], axis=1)
     np.testing.assert_allclose(t.mean, [2.5, 2.5])
     np.testing.assert_allclose(t.max, [4.0, 3.0])
+
+
+def test_spread_accepts_every_axis_of_values_and_no_other():
+    values = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(claims.spread(values, axis=-2).mean, [1.5, 2.5, 3.5])   # -ndim is an axis
+    with pytest.raises(ValueError, match="axis"):
+        claims.spread(values, axis=2)
+
+
+def test_check_refuses_equal_bounds_and_values_that_are_not_real_numbers():
+    with pytest.raises(ValueError, match="above < below"):
+        claims.check("a claim", [1.0], above=1.0, below=1.0)
+    for bad in (None, "1.0", {"a": 1.0}, [True, False], np.array([1 + 1j]), [[1.0], [1.0, 2.0]]):
+        with pytest.raises(TypeError, match="values: expected real numbers"):
+            claims.check("a claim", bad, above=0.0)
+    assert claims.check("ints count", [2, 3], above=1) == "✓ ints count (all 2 seeds)"

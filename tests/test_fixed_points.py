@@ -248,3 +248,35 @@ def test_trace_grid_spans_the_map_interval_and_holds_f_on_it():
     np.testing.assert_allclose(default.orbit[1], np.tanh(1.5 * 0.05))
     biased = fp.tanh_unit_trace(w=0.5, b=0.2, x0=0.1, steps=3)
     np.testing.assert_allclose(biased.orbit[1], np.tanh(0.5 * 0.1 + 0.2))
+
+
+def test_attracting_cycle_accepts_no_burn_in_and_refuses_tolerances_of_one_and_above():
+    m = fp.logistic(2.5)
+    assert fp.attracting_cycle(fp.logistic(2.5), 0.6, burn=0) is not None   # 0.6 is the fixed point itself
+    for tol in (1.0, 1.5):
+        with pytest.raises(ValueError, match="tol"):
+            fp.attracting_cycle(m, 0.2, tol=tol)
+
+
+def test_chaos_onset_range_limits():
+    assert 3.56 < fp.chaos_onset(lo=0.5, hi=3.6, step=0.01) < 3.6          # any 0 < lo is allowed
+    assert fp.chaos_onset(lo=3.9, hi=4.0, step=0.05) == pytest.approx(3.9)  # hi = 4 is allowed
+    assert 3.59 <= fp.chaos_onset(lo=3.59, hi=3.6, step=1e-6, tol=0.0) <= 3.6   # 1e4 points, tol = 0
+    for lo, hi in ((0.0, 3.6), (3.5, 3.5), (3.5, 4.5)):
+        with pytest.raises(ValueError, match="lo, hi"):
+            fp.chaos_onset(lo=lo, hi=hi)
+    with pytest.raises(ValueError, match="step"):
+        fp.chaos_onset(lo=3.5, hi=3.6, step=1e-8)                           # 1e7 grid points
+
+
+def test_lyapunov_exponent_is_minus_infinity_at_a_superstable_point_without_a_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lam = fp.logistic_lyapunov([2.0], x0=0.5, burn=0, steps=10)        # f'(1/2) = 0 exactly
+    assert lam[0] == -np.inf
+
+
+def test_bifurcation_refuses_a_two_dimensional_ws():
+    with pytest.raises(ValueError, match="ws"):
+        fp.bifurcation([[0.5, 2.0]])

@@ -127,3 +127,18 @@ def test_copy_task_draws_every_token_from_1_to_k_and_never_the_blank():
     source = x.reshape(40, 10, 4)[:, :5]
     assert set(np.unique(source)) == {1, 2, 3}
     np.testing.assert_array_equal(y.reshape(40, 10, 4)[:, 5:], source)
+
+
+def test_bigram_perplexity_needs_two_test_ids():
+    with pytest.raises(ValueError, match="test_ids: expected at least 2"):
+        tasks.ngram_perplexity([0, 1, 0], [1], k=2, order=2)
+    assert tasks.ngram_perplexity([0, 1, 0], [0, 1], k=2, order=2) == pytest.approx(3 / 2)   # 1 / p(1|0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tasks.windows(np.arange(12).reshape(2, 6), T=2, count=1),
+    lambda: tasks.Vocab.from_text("abc").decode([[0, 1]]),
+])
+def test_id_sequences_must_be_one_dimensional(call):
+    with pytest.raises(ValueError, match="ids"):
+        call()

@@ -189,3 +189,42 @@ def test_predict_takes_the_most_likely_class_over_the_last_axis():
     assert ids.shape == probs.shape == (4, 3)
     np.testing.assert_array_equal(ids, os.argmax(axis=-1))
     np.testing.assert_allclose(probs, softmax(os).max(axis=-1))
+
+
+# --- second round: survivors of the run after the first round -------------------------------------
+
+@pytest.mark.parametrize("call, name", [
+    (lambda p: architectures.one_to_one(p, np.zeros((1, 2, 3))), "x"),
+    (lambda p: architectures.one_to_many(p, np.zeros((1, 2, 3)), 2), "x"),
+    (lambda p: architectures.bidirectional(p, p, np.zeros((3, 8)), np.zeros(3), np.zeros((2, 3))), "xs"),
+    (lambda p: architectures.encoder_decoder(p, p, np.zeros((2, 1, 3)), 2, start=[0]), "start"),
+    (lambda p: training.gradient_noise(p, np.zeros((2, 8), int), 2, [1]), "ids"),
+])
+def test_inputs_of_the_wrong_rank_are_refused_naming_the_argument(call, name):
+    p = _model(n=3, d=4, k=3)
+    with pytest.raises(ValueError, match=rf"^{name}: "):
+        call(p)
+
+
+def test_relu_gradient_norms_with_no_input_keep_every_unit_off():
+    """From h_0 = 0 with u = 0 every pre-activation is exactly 0: no unit is active (z > 0), no gradient
+    passes, whatever W is; a 1x1 W is a network too."""
+    r = vanishing.relu_gradient_norms(np.eye(3), 5, input_scale=0.0)
+    assert r.active.tolist() == [0.0] * 5 and r.norm[:-1].tolist() == [0.0] * 5 and r.norm[-1] == 1.0
+    one = vanishing.relu_gradient_norms(np.array([[2.0]]), 4, rng=1)
+    assert one.norm.shape == (5,)
+
+
+def test_copy_accuracy_of_models_that_always_answer_one_token():
+    """A model whose output is c alone (V = 0) answers argmax c at every step: its accuracy at output
+    position i is the fraction of episodes whose i-th source token is that id."""
+    S, k = 3, 4
+    x, y, _ = tasks.copy_task(S, episodes=50, B=2, k=k, rng=0)
+    for answer in (0, 2):
+        c = np.zeros(k + 1)
+        c[answer] = 1.0
+        p = rnn.Params(U=np.zeros((5, k + 1)), W=np.zeros((5, 5)), V=np.zeros((k + 1, 5)), b=np.zeros(5), c=c)
+        acc = vanishing.copy_accuracy(p, x, y, S)
+        wanted = y.reshape(50, 2 * S, 2)[:, S:].transpose(1, 0, 2).reshape(S, -1)
+        np.testing.assert_allclose(acc, (wanted == answer).mean(axis=1))
+    assert acc.min() > 0                                                 # id 2 is drawn at every position
