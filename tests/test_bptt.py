@@ -270,7 +270,7 @@ def test_bad_value_raises_a_clear_value_error(call, message):
     (lambda p: bptt.loss_and_grads(None, X, np.zeros((5, 2), int)),
      r"p: expected rnn.Params, lstm.LSTMParams or gru.GRUParams, got None"),
     (lambda p: bptt.forward({"U": 1}, X), r"p: expected rnn.Params, .* got dict"),
-    (lambda p: bptt.backward(p, X, (1, 2), np.zeros((5, 2, 2))), r"fwd: expected rnn.Forward"),
+    (lambda p: bptt.backward(p, X, (1, 2), np.zeros((5, 2, 2))), r"fwd: expected cell.Forward"),
     (lambda p: bptt.loss_and_grads(p, X, np.zeros((5, 2))), r"ys: expected integer ids"),
     (lambda p: bptt.loss_and_grads(p, X + 0.5j, np.zeros((5, 2), int)), r"xs: expected a float array"),
     (lambda p: bptt.loss_and_grads(p, X, np.zeros((5, 2), int), loss=["cross_entropy"]), r"loss: expected"),

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from recurrent import bptt, gru, long_range, losses, rnn, stacked, training
+from recurrent import bptt, gru, long_range, losses, rnn, stacked, stacked_grads, training
 
 
 def perturbed_irnn(d=5, seed=1):
@@ -227,7 +227,7 @@ def test_stacked_loss_and_grads_are_each_models_own(cell):
     st = perturbed_stack(cell)
     xs, y = long_range.stacked_data(7, 4, [np.random.default_rng(s) for s in range(3)])
     assert xs.shape == (3, 7, 4, 2) and y.shape == (3, 4)
-    loss_s, grads = stacked.stacked_loss_and_grads(st, xs, y)
+    loss_s, grads = stacked_grads.stacked_loss_and_grads(st, xs, y)
     assert loss_s.shape == (3,) and isinstance(grads, stacked.Stack)
     predictions = stacked.stacked_predict(st, xs)
     np.testing.assert_allclose(stacked.stacked_mse(st, xs, y), loss_s, rtol=1e-13)
@@ -245,15 +245,15 @@ def test_stacked_gradient_matches_central_differences(cell):
     """A direct check as well: perturb one entry of one seed's parameters, the others' losses stay put."""
     st = perturbed_stack(cell, d=3, seeds=(0, 1))
     xs, y = long_range.stacked_data(5, 3, [np.random.default_rng(s) for s in (4, 5)])
-    _, grads = stacked.stacked_loss_and_grads(st, xs, y)
+    _, grads = stacked_grads.stacked_loss_and_grads(st, xs, y)
     eps = 1e-6
     for name, a in st.items():
         index = (1,) + (0,) * (a.ndim - 1)
         old = a[index]
         a[index] = old + eps
-        up = stacked.stacked_loss_and_grads(st, xs, y)[0]
+        up = stacked_grads.stacked_loss_and_grads(st, xs, y)[0]
         a[index] = old - eps
-        down = stacked.stacked_loss_and_grads(st, xs, y)[0]
+        down = stacked_grads.stacked_loss_and_grads(st, xs, y)[0]
         a[index] = old
         assert up[0] == down[0]                                   # seed 0 does not see seed 1's weights
         numerical = (up[1] - down[1]) / (2 * eps)
@@ -263,7 +263,7 @@ def test_stacked_gradient_matches_central_differences(cell):
 def test_clip_by_norm_clips_each_stacked_seed_on_its_own():
     st = perturbed_stack("lstm", d=4, seeds=(0, 1, 2), scale=1.0)
     xs, y = long_range.stacked_data(6, 5, [np.random.default_rng(s) for s in range(3)])
-    _, grads = stacked.stacked_loss_and_grads(st, xs, y)
+    _, grads = stacked_grads.stacked_loss_and_grads(st, xs, y)
     before = [training.global_norm(grads.model(i)) for i in range(3)]
     clipped, norms = training.clip_by_norm(grads, float(np.median(before)))
     np.testing.assert_allclose(norms, before, rtol=1e-12)

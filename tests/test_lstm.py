@@ -407,7 +407,7 @@ def test_bad_value_raises_a_clear_value_error(call, message):
     (lambda: lstm.to_torch({}), r"p: expected lstm.LSTMParams, got dict"),
     (lambda: lstm.from_torch([1]), r"state: expected a mapping"),
     (lambda: lstm.init_lstm(3, 4, 2, rng="seed"), r"rng: expected an int seed"),
-    (lambda: lstm.backward(small(), X, None, np.zeros((5, 2, 2))), r"fwd: expected rnn.Forward"),
+    (lambda: lstm.backward(small(), X, None, np.zeros((5, 2, 2))), r"fwd: expected cell.Forward"),
 ])
 def test_bad_type_raises_a_clear_type_error(call, message):
     with pytest.raises(TypeError, match=message):

@@ -13,8 +13,8 @@ only quantity the loop must carry. With the loss of ``losses.cross_entropy``, dL
 The same calls serve the RNN (``rnn.Params``, tanh or ReLU), the LSTM (``lstm.LSTMParams``) and the
 GRU (``gru.GRUParams``)::
 
-    forward(p, xs, h0=None, c0=None) -> rnn.Forward             c0: the LSTM's initial cell state
-    backward(p, xs, fwd, d_os, d_hT=None, d_cT=None) -> rnn.Backward
+    forward(p, xs, h0=None, c0=None) -> cell.Forward            c0: the LSTM's initial cell state
+    backward(p, xs, fwd, d_os, d_hT=None, d_cT=None) -> cell.Backward
     loss_and_grads(p, xs, ys, h0=None, c0=None, mask=None, loss="cross_entropy") -> (loss, grads, fwd)
     loss_function(xs, ys, ...) -> L(p)       gradient_check(p, xs, ys, ...) -> {symbol: relative error}
     gradient_norms(p, xs, d_os, h0=None, c0=None) -> GradientNorms(t, h, c)
@@ -29,8 +29,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import gru, lstm, rnn
+from . import cell, gru, lstm, rnn
 from ._checks import as_callable, as_float_array, as_int_array, instance_of, one_of, positive_float
+from .cell import Backward, Forward
 from .losses import (
     LOSSES,
     _at_targets,
@@ -40,7 +41,7 @@ from .losses import (
     _log_softmax,
     last_squared_error_grad,
 )
-from .rnn import Backward, Forward, Params
+from .rnn import Params
 
 CONTAINERS = (rnn.Params, lstm.LSTMParams, gru.GRUParams)
 _EXPECTED = "rnn.Params, lstm.LSTMParams or gru.GRUParams"
@@ -76,7 +77,7 @@ def backward(p, xs, fwd: Forward, d_os, d_hT=None, d_cT=None) -> Backward:
     """
     if isinstance(p, Params):
         _no_cell_state(p, "d_cT", d_cT)
-        xs, h0 = rnn._check_inputs(p, xs, getattr(fwd, "h0", None))
+        xs, h0 = cell._check_inputs(p, xs, getattr(fwd, "h0", None))
         d_os, d_hT = lstm._check_backward_inputs(p, xs, fwd, d_os, d_hT, h0)
         return _rnn_backward(p, xs, fwd, d_os, d_hT)
     _check_cell(p)
@@ -103,7 +104,7 @@ def _rnn_backward(p: Params, xs, fwd: Forward, d_os, d_hT=None) -> Backward:
         delta = np.add(d_hs[t], carry, out=d_hs[t])         # delta_t = V^T dL/do_t + W^T dz_{t+1}
         np.multiply(delta, slope[t], out=dzs[t])            # dz_t = phi'(z_t) * delta_t
         np.matmul(dzs[t], p.W, out=carry)                   # W^T dz_t, read at step t-1
-    rnn._check_finite_gradient(dzs)
+    cell._check_finite_gradient(dzs)
     # Each sum over t (and b) of outer products is one matrix product over all T*B rows.
     h_prev = np.concatenate([fwd.h0[None], hs[:-1]])        # h_{t-1} for t = 1..T
     rows = T * B
@@ -148,12 +149,12 @@ def loss_and_grads(p, xs, ys, h0=None, c0=None, mask=None, loss: str = "cross_en
     """
     if isinstance(p, Params):           # the RNN: check once, then run the unchecked passes
         _no_cell_state(p, "c0", c0)
-        xs, h0 = rnn._check_inputs(p, xs, h0)
+        xs, h0 = cell._check_inputs(p, xs, h0)
         hs = rnn._hidden_states(p, xs, h0)
         fwd = Forward(p.kind, h0, hs, rnn._outputs(p.V, p.c, hs))
     else:
         fwd = forward(p, xs, h0, c0)
-        xs = rnn._check_inputs(p, xs, fwd.h0)[0]
+        xs = cell._check_inputs(p, xs, fwd.h0)[0]
     value, output_grad = _loss_and_output_grad(fwd, ys, mask, loss)
     if not math.isfinite(value):
         raise FloatingPointError(f"the loss became {value}; lower the learning rate or clip the gradient")
@@ -247,7 +248,7 @@ def gradient_norms(p, xs, d_os, h0=None, c0=None) -> GradientNorms:
     """How much gradient reaches each step: one backward pass of p over ``xs: (T, B, n)`` with the
     loss given by its gradient ``d_os: (T, B, k)`` (``losses.last_step_grad`` puts it at t = T only).
 
-    For the LSTM, dL/dh_t holds c_t fixed, as in ``rnn.Backward``.
+    For the LSTM, dL/dh_t holds c_t fixed, as in ``cell.Backward``.
     """
     fwd = forward(p, xs, h0, c0)
     back = backward(p, xs, fwd, d_os)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_float_array, instance_of, one_of, positive_int
+from .cell import Backward, Forward, _check_finite_gradient, _check_inputs
 from .lstm import (
     GatedParams,
     _blocks,
@@ -39,7 +40,7 @@ from .lstm import (
     _sigmoid,
     _torch_biases,
 )
-from .rnn import Backward, Forward, _check_finite_gradient, _check_inputs, _outputs
+from .rnn import _outputs
 
 VARIANTS = ("torch", "cho", "simple")
 BLOCKS = {"torch": ("r", "z", "n"), "cho": ("r", "z", "n"), "simple": ("u", "n")}

@@ -32,7 +32,8 @@ from . import bptt, gru, lstm, rnn, training
 from ._checks import as_callable, as_float_array, one_of, positive_float, positive_int, rng_from
 from .bptt import GradientNorms
 from .losses import last_squared_error_grad
-from .stacked import CELLS, N_INPUTS, N_OUTPUTS, Stack, _check_model, stacked_loss_and_grads, stacked_mse
+from .stacked import CELLS, N_INPUTS, N_OUTPUTS, Stack, _check_model, stacked_mse
+from .stacked_grads import stacked_loss_and_grads
 
 LABELS = {"tanh": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "gru": "GRU"}   # for figures
 BASELINE_MSE = 1.0 / 6.0          # Var(v_1 + v_2) for two independent U[0, 1] values

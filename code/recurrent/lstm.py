@@ -25,16 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_float_array, finite_float, has_keys, instance_of, one_of, positive_int, rng_from
-from .rnn import (
-    TORCH_KEYS,
-    Backward,
-    Forward,
-    ParamSet,
-    _check_finite_gradient,
-    _check_inputs,
-    _float_dtype,
-    _outputs,
-)
+from .cell import TORCH_KEYS, Backward, Forward, ParamSet, _check_finite_gradient, _check_inputs, _float_dtype
+from .rnn import _outputs
 
 BLOCKS = ("i", "f", "g", "o")
 
@@ -185,7 +177,7 @@ def _dense_grads(xs, hs, dA, d_os) -> dict:
 
 def _check_backward_inputs(p, xs, fwd, d_os, d_hT, h0):
     """Validate fwd (the forward pass of p over xs), d_os: (T, B, k) and d_hT: (B, d)."""
-    instance_of("fwd", fwd, Forward, "rnn.Forward (a forward pass)")
+    instance_of("fwd", fwd, Forward, "cell.Forward (a forward pass)")
     T, B, _ = xs.shape
     if fwd.kind != p.kind or fwd.hs.shape != (T, B, p.d) or fwd.os.shape != (T, B, p.k):
         raise ValueError(f"fwd: expected the forward pass of this {p.kind} cell over xs of shape {xs.shape}, "
