@@ -1,6 +1,7 @@
 """Recurrent: the helper package of the book *Recurrent*, one small module per chapter.
 
-    rnn            ch. 1: forward equations, parameter containers, Forward/Backward, one-hot, counts
+    rnn            ch. 1: forward equations, the RNN's parameters, one-hot, counts, PyTorch names
+    cell           what every cell shares: ParamSet (containers), Forward, Backward
     losses         ch. 1, 2, 8: softmax, cross-entropy, the last-step squared error, dL/do_t
     architectures  ch. 1: one-to-one ... encoder-decoder and bidirectional wirings
     bptt           ch. 2: backpropagation through time; the one API of every cell (forward, backward,
@@ -14,7 +15,8 @@
     memory         ch. 6: gradient through the LSTM's cell state, the hand-set LSTM
     gru            ch. 7: three GRU variants, forward and backward
     long_range     ch. 8: the adding problem, training the four cells, experiments over seeds
-    stacked        ch. 8: the seed-stacked forward and backward passes
+    stacked        ch. 8: several seeds' models stacked, their forward pass
+    stacked_grads  ch. 8: the stacked models' backward pass
     tasks          toy data: the shipped text, vocabularies, batches, the delayed-echo task
     data           the data notebooks read: PyTorch fixtures, benchmark results
     plots          the house style and every figure builder
