@@ -10,7 +10,8 @@
     echo           ch. 2: the delayed-echo experiment, truncation windows over seeds
     spectral       ch. 3: Jacobian products, gradient norms through time, SVD and eigenvalues
     fixed_points   ch. 4: iterated maps, fixed points, t-fold derivatives, bifurcations
-    remedies       ch. 5: clipping and the cliff model, input reversal, identity initialisation
+    remedies       ch. 5: clipping and the cliff model
+    vanishing      ch. 5: input reversal, IRNN/orthogonal initialisation, the forget-gate bias
     lstm           ch. 6: the LSTM cell, forward and backward
     memory         ch. 6: gradient through the LSTM's cell state, the hand-set LSTM
     gru            ch. 7: three GRU variants, forward and backward
@@ -19,7 +20,8 @@
     stacked_grads  ch. 8: the stacked models' backward pass
     tasks          toy data: the shipped text, vocabularies, batches, the delayed-echo task
     data           the data notebooks read: PyTorch fixtures, benchmark results
-    plots          the house style and every figure builder
-    interactive    explorers: live ipywidgets views and kernel-free scrubbable figures
+    plots          the house style: primitives (curves, seeds, panels) and one module of figures per chapter
+    interactive    explorers: figure_at_defaults, widget_explorer (ipywidgets), sprite_explorer (kernel-free),
+                   with controls (Control, fingerprint) and scrubbable (the sprite) beside it
 """
 __version__ = "0.1.0"
