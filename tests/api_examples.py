@@ -377,6 +377,7 @@ def copy_data():
     return _first("tasks.copy_task")(2, 2, B, 3)[:2]
 
 
+MODULES["stacked_grads"] = MODULES["stacked"]
 for _name in ("last_squared_error", "last_squared_error_grad"):
     FUNCTIONS[f"losses.{_name}"] = FUNCTIONS["losses.check_real_targets"]
 FUNCTIONS["echo.train_truncated_stacked"] = FUNCTIONS["bptt.train_truncated_stacked"]
@@ -488,7 +489,7 @@ for _module in ("controls", "scrubbable", "interactive"):
 
 # Instances whose public methods are called (keyed by class, "module.Class").
 INSTANCES: dict[str, Callable] = {
-    "rnn.Symbols": rnn_p, "rnn.ParamSet": rnn_p,
+    "rnn.Symbols": rnn_p, "rnn.ParamSet": rnn_p, "cell.ParamSet": rnn_p,
     "tasks.Vocab": lambda: _first("tasks.Vocab")(list("abcab")),
     "long_range.Stack": stack, "stacked.Stack": stack,
     "controls.Control": lambda: _toy_controls()[0],

@@ -436,7 +436,8 @@ def bad_input_log():
 OWNERS = {module: "H2" for module in ("plots", "interactive", "spectral", "fixed_points", "remedies",
                                        "vanishing", "claims", "tasks", "controls", "scrubbable")}
 OWNERS.update({module: "H3" for module in ("rnn", "bptt", "training", "losses", "lstm", "gru", "long_range",
-                                            "stacked", "echo", "architectures", "memory", "data")})
+                                            "stacked", "stacked_grads", "cell", "echo", "architectures",
+                                            "memory", "data")})
 
 
 def write_report(log: dict) -> None:
