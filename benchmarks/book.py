@@ -1,6 +1,6 @@
 """Time the book as a whole: every notebook's execution, the HTML build, and the whole test suite.
 
-    python benchmarks/book.py                    all three, writes benchmarks/book_results.json
+    python benchmarks/book.py                    all three, writes code/recurrent/data/benchmarks/book.json
     python benchmarks/book.py --skip-tests       notebooks and build only
     python benchmarks/book.py book/bptt.ipynb    just these notebooks (no build, no tests)
 
@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from recurrent import data  # where the performance appendix reads the results
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -80,7 +82,7 @@ def main(argv=None) -> int:
     ap.add_argument("notebooks", nargs="*", type=Path, help="only these notebooks (default: all in book/)")
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--skip-tests", action="store_true")
-    ap.add_argument("--out", type=Path, default=HERE / "book_results.json")
+    ap.add_argument("--out", type=Path, default=data.benchmark_path("book"))
     args = ap.parse_args(argv)
     paths = [p.resolve() for p in args.notebooks] or sorted(BOOK.glob("*.ipynb"))
     only_some = bool(args.notebooks)
