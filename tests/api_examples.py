@@ -60,9 +60,12 @@ def I(value: int, minimum: int = 1) -> Spec:          # noqa: E743 (the names re
     return Spec(lambda: value, "int", {"minimum": minimum})
 
 
-def F(value: float, low: float | None = None, high: float | None = None, interval: str = "[]") -> Spec:
-    """A finite real number, optionally in [low, high] (``interval`` says which ends are closed)."""
-    return Spec(lambda: value, "float", {"low": low, "high": high, "interval": interval})
+def F(value: float, low: float | None = None, high: float | None = None, interval: str = "[]",
+      array_ok: bool = False) -> Spec:
+    """A finite real number, optionally in [low, high] (``interval`` says which ends are closed);
+    ``array_ok`` where an array of such numbers is valid too (one per seed)."""
+    return Spec(lambda: value, "float", {"low": low, "high": high, "interval": interval,
+                                         "array_ok": array_ok})
 
 
 def A(make: Callable, tied: tuple = (), rank_free: bool = False, empty_ok: bool = False,
@@ -123,11 +126,11 @@ def rnn_p(n_=n, k_=k):
 
 
 def lstm_p():
-    return _first("lstm.init_lstm", "gates.init_lstm")(n, d, k, rng=0)
+    return _first("lstm.init_lstm")(n, d, k, rng=0)
 
 
 def gru_p():
-    return _first("gru.init_gru", "gates.init_gru")(n, d, k, rng=0)
+    return _first("gru.init_gru")(n, d, k, rng=0)
 
 
 def xs_():
@@ -147,7 +150,7 @@ def stream(L=12, high=n):
 
 
 def stack():
-    return _first("stacked.init_stack", "long_range.init_stack")("tanh", 3, [0, 1])
+    return _first("long_range.init_stack")("tanh", 3, [0, 1])
 
 
 def lstm_arrays(G=4):
@@ -214,9 +217,6 @@ COMMON: dict[str, Spec] = {
 }
 
 MODULES: dict[str, dict[str, Spec]] = {
-    "gates": {"p": Obj(lstm_p, wrong=lambda: rnn_p()), "fwd": Obj(forward_of(lstm_p, "gates.forward")),
-              "cell": Opt("lstm", ("lstm", "gru")), "y_last": Ids(lambda: np.array([0, 1]), k, tied=(0,)),
-              "state": Keys(lambda: _first("gates.to_torch")(lstm_p()))},
     "lstm": {"p": Obj(lstm_p, wrong=lambda: rnn_p()), "fwd": Obj(forward_of(lstm_p, "lstm.forward")),
              "state": Keys(lambda: _first("lstm.to_torch")(lstm_p()))},
     "gru": {"p": Obj(gru_p, wrong=lambda: rnn_p()), "fwd": Obj(forward_of(gru_p, "gru.forward")),
@@ -268,11 +268,6 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
                    "h0": A(lambda: np.zeros((1, d)), tied=(0, 1))},
     "rnn.one_hot": {"ids": Ids(lambda: np.array([[0, 1], [1, 0]]), k, rank_free=True)},
     "rnn.outputs": {"V": A(lambda: np.ones((k, d)), tied=(1,)), "c": A(lambda: np.zeros(k), tied=(0,))},
-    "rnn.check_targets": {}, "rnn.check_inputs": {"p": Obj(rnn_p)},       # any cell's parameters
-    "stacked.check_model": {"p": Obj(lambda: _first("long_range.init_model")("tanh", 3),
-                                     wrong=lambda: rnn_p())},
-    "rnn.at_targets": {"ys": Ids(ys_, k, tied=())},
-    "rnn.interaction": {"x_a": A(lambda: np.ones(n), tied=(0,)), "x_b": A(lambda: np.ones(n), tied=(0,))},
     "rnn.second_difference": {"x_a": A(lambda: np.ones(n), tied=(0,)),
                               "x_b": A(lambda: np.ones(n), tied=(0,))},
     "rnn.Params": {"U": A(lambda: np.ones((d, n)), tied=(0,)), "W": A(lambda: np.eye(d), tied=(0, 1)),
@@ -281,20 +276,6 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
     "bptt.relative_error": {"a": A(lambda: np.ones((2, 3)), rank_free=True),
                             "b": A(lambda: np.ones((2, 3)), tied=(0, 1))},
     "bptt.numerical_gradient": {"name": Opt("W", ("U", "W", "V", "b", "c"))},
-    "bptt.train_truncated": {"p": Obj(lambda: rnn_p(n, n), wrong=lstm_p),
-                             "inputs": Ids(stream(), n, tied=(0, 1)),
-                             "targets": Ids(stream(), n, tied=(0, 1)), "T": I(3), "steps": I(2),
-                             "update": Fn(lambda: (lambda q, g: None)),
-                             "mask": A(lambda: np.ones((12, B)), tied=(0, 1)),
-                             "log": Fn(lambda: (lambda *a: None))},
-    "bptt.evaluate": {"p": Obj(lambda: rnn_p(n, n), wrong=lstm_p),
-                      "inputs": Ids(stream(), n, tied=(0, 1)), "targets": Ids(stream(), n, tied=(0, 1)),
-                      "mask": A(lambda: np.ones((12, B)), tied=(0, 1))},
-    "bptt.gradient_noise": {"p": Obj(lambda: rnn_p(n, n), wrong=lstm_p),
-                            "ids": Ids(lambda: np.arange(30) % n, n), "T": I(3)},
-    "bptt.echo_accuracy": {"delay": I(1, minimum=0), "k": I(3, minimum=2), "d": I(4), "tokens": I(40),
-                           "L": I(60), "B": I(4)},
-    "bptt.Adam": {},
     "fixed_points.fixed_points_2d": {"b": A(lambda: np.zeros(2), tied=(0,))},
     "fixed_points.bifurcation": {"b": F(0.0)},
     "fixed_points.tanh_unit": {"w": F(1.5), "b": F(0.0)},
@@ -305,14 +286,14 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
                                  "tol": F(0.01, 0, None, "[]")},
     "fixed_points.attracting_cycle": {"burn": I(50, 0)},
     "spectral.nonnormal": {"rho": F(0.9, 0, None, "(]"), "a": F(1.0)},
-    "spectral.matrix": {"d": I(4)}, "spectral.explorer": {"d": I(4), "T": I(5)},
+    "spectral.matrix": {"d": I(4)}, "spectral.gradient_norms_at_init": {"d": I(4), "T": I(5)},
     "spectral.step_jacobian": {"W": A(lambda: 0.5 * np.eye(d), tied=(0, 1)),
                                "h": A(lambda: np.zeros(d), tied=(0,))},
-    "remedies.reversal_accuracy": {"S": I(2), "d": I(4), "steps": I(2), "B": I(4), "k": I(3, 2)},
+    "vanishing.reversal_accuracy": {"S": I(2), "d": I(4), "steps": I(2), "B": I(4), "k": I(3, 2)},
     "remedies.cliff_from_starts": {"n": I(4), "steps": I(3)},
-    "remedies.initialisation_norms": {"d": I(4), "T": I(5)},
-    "remedies.memory_ratios": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
-    "remedies.reversal_lags": {"S": I(3)},
+    "vanishing.initialisation_norms": {"d": I(4), "T": I(5)},
+    "vanishing.memory_ratios": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
+    "vanishing.reversal_lags": {"S": I(3)},
     "remedies.cliff_loss": {"w": A(lambda: np.array([1.5, 2.0]), rank_free=True),
                             "b": A(lambda: np.array([0.5, 0.5]), rank_free=True)},
     "remedies.cliff_grads": {"w": A(lambda: np.array([1.5, 2.0]), rank_free=True),
@@ -337,21 +318,16 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
                                       "start": Ids(lambda: 0, n, rank_free=True)},
     "architectures.predict": {"os": A(lambda: np.random.default_rng(4).normal(size=(T, B, k)),
                                       rank_free=True)},
-    "memory.rnn_gradient_norms": {"y_last": Ids(lambda: np.array([0, 1]), k, tied=(0,))},
-    "gates.LSTMParams": cell_params(4), "lstm.LSTMParams": cell_params(4),
-    "gates.GRUParams": cell_params(3),
+    "lstm.LSTMParams": cell_params(4),
     "gru.GRUParams": cell_params(3) | {"bh": A(lambda: np.zeros(d), tied=(0,))},
     "fixed_points.Map": {"name": Text("a map"), "f": Fn(lambda: np.tanh),
                          "df": Fn(lambda: (lambda x: 1 - np.tanh(x) ** 2)), "lo": F(-1.0), "hi": F(1.0)},
-    "remedies.copy_accuracy": {"p": Obj(lambda: rnn_p(4, 4), wrong=lstm_p),
-                               "inputs": Ids(lambda: copy_data()[0], 4, tied=(0, 1)),
-                               "targets": Ids(lambda: copy_data()[1], 4, tied=(0, 1)), "S": I(2)},
-    "losses.check_real_targets": {"os": A(lambda: np.ones((T, B, 1)), tied=(1, 2)),
+    "losses.last_squared_error": {"os": A(lambda: np.ones((T, B, 1)), tied=(1, 2)),
                                   "ys": A(lambda: np.ones(B), tied=(0,))},
     "vanishing.copy_accuracy": {"p": Obj(lambda: rnn_p(4, 4), wrong=lstm_p),
                                 "inputs": Ids(lambda: copy_data()[0], 4, tied=(0, 1)),
                                 "targets": Ids(lambda: copy_data()[1], 4, tied=(0, 1)), "S": I(2)},
-    "bptt.train_truncated_stacked": {
+    "echo.train_truncated_stacked": {
         "nets": Keys(lambda: {"U": np.ones((2, d, n)), "W": np.zeros((2, d, d)), "V": np.ones((2, n, d)),
                               "b": np.zeros((2, d)), "c": np.zeros((2, n))}),
         "inputs": Ids(lambda: np.stack([stream()()] * 2), n, tied=(0, 1, 2)),
@@ -361,7 +337,6 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
                                  "write": A(lambda: np.array([1.0, 0.0, 0.0]), tied=(0,)),
                                  "forget": A(lambda: np.array([0.0, 0.0, 1.0]), tied=(0,)),
                                  "read": A(lambda: np.array([0.0, 1.0, 0.0]), tied=(0,))},
-    "memory.explorer": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
     "memory.gradient_ratios": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
     "claims.spread": {"values": A(lambda: np.array([[1.0, 2.0], [3.0, 4.0]]), rank_free=True)},
     "claims.check": {"values": A(lambda: np.array([1.0, 2.0]), rank_free=True), "above": F(0.5),
@@ -369,7 +344,7 @@ FUNCTIONS: dict[str, dict[str, Spec]] = {
                      "of": Text("seeds")},
     "claims.over_seeds": {"log": Fn(lambda: (lambda *a: None), none_ok=True)},
     "long_range.adding_problem": {"T": I(3, 2)},
-    "long_range.Stack": {"arrays": Keys(lambda: dict(stack().items()))},
+    "stacked.Stack.scaled": {"factor": F(0.5, array_ok=True)},          # a number or one per seed, (S,)
     "stacked.Stack": {"arrays": Keys(lambda: dict(stack().items()))},
 }
 
@@ -378,17 +353,8 @@ def copy_data():
 
 
 MODULES["stacked_grads"] = MODULES["stacked"]
-for _name in ("last_squared_error", "last_squared_error_grad"):
-    FUNCTIONS[f"losses.{_name}"] = FUNCTIONS["losses.check_real_targets"]
-FUNCTIONS["echo.train_truncated_stacked"] = FUNCTIONS["bptt.train_truncated_stacked"]
-for _name in ("reversal_accuracy", "reversal_lags", "initialisation_norms", "memory_ratios"):
-    FUNCTIONS[f"vanishing.{_name}"] = FUNCTIONS[f"remedies.{_name}"]
-for _name in ("predict", "mse", "loss_and_grads"):
-    FUNCTIONS[f"long_range.stacked_{_name}"] = {a: MODULES["stacked"][a] for a in ("xs", "y", "st")}
-FUNCTIONS["long_range.elman_backward"] = {
-    "fwd": Obj(lambda: _first("long_range.relu_forward")(MODULES["long_range"]["p"].make(),
-                                                        MODULES["long_range"]["xs"].make()))}
-
+for _name in ("last_squared_error_grad",):
+    FUNCTIONS[f"losses.{_name}"] = FUNCTIONS["losses.last_squared_error"]
 
 # --- figures: valid typed results made by the compute functions, small ---------------------------
 
@@ -489,9 +455,9 @@ for _module in ("controls", "scrubbable", "interactive"):
 
 # Instances whose public methods are called (keyed by class, "module.Class").
 INSTANCES: dict[str, Callable] = {
-    "rnn.Symbols": rnn_p, "rnn.ParamSet": rnn_p, "cell.ParamSet": rnn_p,
+    "cell.ParamSet": rnn_p,
     "tasks.Vocab": lambda: _first("tasks.Vocab")(list("abcab")),
-    "long_range.Stack": stack, "stacked.Stack": stack,
+    "stacked.Stack": stack,
     "controls.Control": lambda: _toy_controls()[0],
     "scrubbable.Scrubbable": lambda: _first("scrubbable.Scrubbable")(_toy_compute, _toy_draw, _toy_controls(),
                                                                      dpi=20, colors=8),
@@ -500,6 +466,10 @@ INSTANCES: dict[str, Callable] = {
     "long_range.SeedRuns": lambda: _first("long_range.SeedRuns")("tanh", 3, seeds=(0,), d=3, batch=4,
                                                                  test_size=8),
 }
+
+# Frozen dataclasses count as typed results (made by the package, not tested) unless they check their
+# fields; these are built by readers, so they are covered all the same.
+READER_BUILT = {"fixed_points.Map": "a scalar map to iterate: readers build their own"}
 
 # Callables left out, with the reason.
 SKIP: dict[str, str] = {
@@ -511,9 +481,4 @@ SKIP: dict[str, str] = {
     "controls.check_int": "a validator of the explorers: its messages name the caller's argument",
     "vanishing.reversal_experiment": "trains reversal_accuracy's defaults (d = 48, 300 steps) for each "
                                      "length; its arguments are reversal_accuracy's, covered there",
-    "lstm.random_blocks": "internal helper of init_lstm/init_gru (H3 asked to make it private)",
-    "lstm.blocks": "internal helper: views of stacked gate blocks (H3 asked to make it private)",
-    "lstm.dense_grads": "internal helper of backward (H3 asked to make it private)",
-    "lstm.torch_biases": "internal helper of from_torch (H3 asked to make it private)",
-    "tasks.Vocab.from_text": "a classmethod alias of Vocab(tokenize(text))",
 }
