@@ -82,6 +82,8 @@ def _without_wording(func: ast.AST) -> str:
             called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
             if called in WORDING_CALLS:
                 node.keywords = [k for k in node.keywords if k.arg not in WORDING_KEYWORDS]
+                if called in ("instance_of", "as_callable"):      # their last positional is the text
+                    node.args = node.args[:3 if called == "instance_of" else 2]
                 for i in (0, 3) if called == "instance_of" else (0,):
                     if len(node.args) > i and _is_text(node.args[i]):
                         node.args[i] = ast.Constant("")
