@@ -280,3 +280,13 @@ def test_lyapunov_exponent_is_minus_infinity_at_a_superstable_point_without_a_wa
 def test_bifurcation_refuses_a_two_dimensional_ws():
     with pytest.raises(ValueError, match="ws"):
         fp.bifurcation([[0.5, 2.0]])
+
+
+def test_a_map_refuses_what_is_not_a_map():
+    good = dict(name="x/2", f=lambda x: x / 2, df=lambda x: 0.5, lo=0.0, hi=1.0)
+    fp.Map(**good)
+    for field, bad, error in [("name", None, TypeError), ("name", "", TypeError), ("f", 3, TypeError),
+                              ("df", "x", TypeError), ("lo", np.nan, ValueError), ("hi", "1", TypeError),
+                              ("hi", -1.0, ValueError), ("lo", True, TypeError)]:
+        with pytest.raises(error, match=rf"^({field}|lo, hi):"):
+            fp.Map(**(good | {field: bad}))

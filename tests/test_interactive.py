@@ -263,3 +263,12 @@ def test_sprite_explorer_checks_its_options():
         scrub.frame_for(a=7.0)
     with pytest.raises(ValueError, match="expected control names among"):
         scrub.frame_for(b=1.0)
+
+
+def test_a_control_labels_only_its_own_values():
+    from recurrent.controls import Control
+    c = Control("rho", (0.5, 0.9), 0.9, "spectral radius ρ", fmt="{:.1f}")
+    assert c.text(0.9) == "0.9" and c.text(np.float64(0.5)) == "0.5"
+    for bad in (None, 0.7, "0.9", {"rho": 0.9}, True):
+        with pytest.raises(ValueError, match=r"^value: expected one of \[0.5, 0.9\]"):
+            c.text(bad)

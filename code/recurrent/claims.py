@@ -96,6 +96,9 @@ def check(statement: str, values, above: float | None = None, below: float | Non
     arr = _real_array(values).ravel()
     if arr.size == 0:
         raise ValueError(f"values: expected at least one value, got shape {np.shape(values)}")
+    if not np.isfinite(arr).all():     # a run that diverged supports no claim, and says so by name
+        raise ValueError(f"values: expected finite values (a run that overflowed or diverged), got "
+                         f"{np.array2string(arr, precision=4)}")
     ok = np.ones(arr.size, bool)
     if above is not None:
         ok &= arr > above
@@ -109,7 +112,7 @@ def check(statement: str, values, above: float | None = None, below: float | Non
 
 
 def _real_array(values) -> np.ndarray:
-    """``values`` as a float array; NaN and inf are kept (a claim judges them: NaN never satisfies one)."""
+    """``values`` as a float array; NaN and inf are kept here and refused by ``check``."""
     arr = None
     if values is not None and not isinstance(values, dict | str | bytes):
         try:

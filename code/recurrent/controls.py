@@ -39,7 +39,20 @@ class Control:
         return all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in self.values)
 
     def text(self, value) -> str:
+        """The label of one of this control's ``values``, written with ``fmt``."""
+        if not any(_same_value(value, v) for v in self.values):
+            raise ValueError(f"value: expected one of {list(self.values)} (the values of control "
+                             f"{self.name}), got {value!r}")
         return self.fmt.format(value)
+
+
+def _same_value(a, b) -> bool:
+    """a equals b as a control value: numbers by value (0.5 == np.float64(0.5)), others by type and value."""
+    def number(x):
+        return isinstance(x, int | float | np.number) and not isinstance(x, bool | np.bool_)
+    if number(a) and number(b):
+        return bool(a == b)
+    return type(a) is type(b) and a == b
 
 
 def defaults(controls) -> dict:

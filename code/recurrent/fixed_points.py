@@ -16,7 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, finite_float, instance_of, positive_float, positive_int, rng_from
+from ._checks import (
+    as_callable,
+    as_float_array,
+    describe,
+    finite_float,
+    instance_of,
+    positive_float,
+    positive_int,
+    rng_from,
+)
 from .interactive import Control
 
 
@@ -29,6 +38,17 @@ class Map:
     df: Callable
     lo: float
     hi: float
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name: expected a non-empty str, got {describe(self.name)}")
+        as_callable("f", self.f, "the map x -> f(x)")
+        as_callable("df", self.df, "its derivative x -> f'(x)")
+        lo, hi = finite_float("lo", self.lo), finite_float("hi", self.hi)
+        if not lo < hi:
+            raise ValueError(f"lo, hi: expected lo < hi, got lo={lo}, hi={hi}")
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
 
 
 @dataclass(frozen=True)
