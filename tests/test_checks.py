@@ -245,10 +245,6 @@ def test_rng_from_refuses_other_seeds_naming_the_argument(value, error):
         ck.rng_from(value, name="seed")
 
 
-def test_choice_is_one_of_until_the_rename_lands():
-    assert ck.choice is ck.one_of
-
-
 # --- cost -------------------------------------------------------------------------------------------
 
 def per_call_us(fn, number=2000):

@@ -157,9 +157,6 @@ def one_of(name: str, value, options):
     return value
 
 
-choice = one_of        # the old name, kept only until 01:30 UTC while H2 and H3 move to one_of
-
-
 def as_bool(name: str, value) -> bool:
     """Return ``value`` if it is a bool (Python or numpy); 0, 1, "yes" and None raise TypeError."""
     if not isinstance(value, (bool, np.bool_)):
