@@ -408,9 +408,6 @@ def _default(c: Callee, name: str):
 # (strict xfail): then delete its line here.
 # BEGIN KNOWN (rewritten by `python tests/test_api_inputs.py --known` from artifacts/bad_inputs.json)
 KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
-    'claims.check': ('values',),
-    'controls.Control.text': ('value',),
-    'fixed_points.Map': ('df', 'f', 'hi', 'lo', 'name'),
 }
 # END KNOWN
 KNOWN = {(key, name) for key, names in KNOWN_BY_CALLABLE.items() for name in names}
