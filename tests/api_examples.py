@@ -417,6 +417,11 @@ FUNCTIONS.update({
         "result": Obj(lambda: _first("memory.gradient_ratios")(T=5, d=4, B=2, n=3),
                       wrong=lambda: {"t": [1]})},
     "plots.rnn.unrolled": {"T": I(4)},
+    "plots.updatable.UpdatableFigure.refresh": {
+        "result": Obj(lambda: _first("fixed_points.tanh_unit_trace")(steps=5, x0=0.1),
+                      wrong=lambda: {"orbit": [1.0]})},
+    "plots.updatable.UpdatableFigure.set_updater": {"update": Fn(lambda: (lambda r: True)),
+                                                    "artists": Spec(lambda: [], "object")},
     "plots.primitives.seeds": {"log": BOOL_FALSE,
                                "x": A(lambda: np.array([1.0, 2.0, 4.0]), tied=(0,), labels_ok=True)},
     "plots.primitives.panels": {"log": BOOL_TRUE},
@@ -458,6 +463,8 @@ INSTANCES: dict[str, Callable] = {
     "cell.ParamSet": rnn_p,
     "tasks.Vocab": lambda: _first("tasks.Vocab")(list("abcab")),
     "stacked.Stack": stack,
+    "plots.updatable.UpdatableFigure": lambda: _first("plots.fixed_points.cobweb")(
+        _first("fixed_points.tanh_unit_trace")(steps=5)),
     "controls.Control": lambda: _toy_controls()[0],
     "scrubbable.Scrubbable": lambda: _first("scrubbable.Scrubbable")(_toy_compute, _toy_draw, _toy_controls(),
                                                                      dpi=20, colors=8),
@@ -476,6 +483,7 @@ SKIP: dict[str, str] = {
     "plots.style": "the figure builders' validators (text, mapping, array, fields, ...): their messages name "
                    "the caller's argument, the name they are given; and use_style, which takes none",
     "plots.updatable.UpdatableFigure": "a matplotlib Figure subclass: its constructor is matplotlib's",
+    "plots.updatable.UpdatableFigure.set": "matplotlib's generated Artist.set (keyword properties)",
     "controls.check_names": "a validator of the explorers: its messages name the caller's argument",
     "controls.check_explorer": "a validator of the explorers: its messages name the caller's argument",
     "controls.check_int": "a validator of the explorers: its messages name the caller's argument",

@@ -116,7 +116,13 @@ def enumerate_api():
 
 
 def skipped(c: Callee) -> str | None:
-    for key in (c.key, c.owner, c.module, c.package):
+    """The reason a callable is left out, or None. Skipping a class skips its methods too, unless the
+    registry builds an instance of it (INSTANCES): then only its constructor is left out."""
+    if c.key in ex.SKIP:
+        return ex.SKIP[c.key]
+    if c.owner in ex.SKIP and c.owner not in ex.INSTANCES:
+        return ex.SKIP[c.owner]
+    for key in (c.module, c.package):
         if key in ex.SKIP:
             return ex.SKIP[key]
     return None
@@ -408,6 +414,7 @@ def _default(c: Callee, name: str):
 # (strict xfail): then delete its line here.
 # BEGIN KNOWN (rewritten by `python tests/test_api_inputs.py --known` from artifacts/bad_inputs.json)
 KNOWN_BY_CALLABLE: dict[str, tuple[str, ...]] = {
+    'plots.updatable.UpdatableFigure.set_updater': ('artists',),
 }
 # END KNOWN
 KNOWN = {(key, name) for key, names in KNOWN_BY_CALLABLE.items() for name in names}
