@@ -41,7 +41,7 @@ BY_FUNCTION = ("training", "echo")          # modules scored per function (only 
 # A mutant that only changes the wording of an error message (an argument's name passed to a check, the
 # shape text `dims=`, the `expected=` text) computes the same; it is counted apart as "wording".
 WORDING_CALLS = {"as_float_array", "as_int_array", "positive_int", "finite_float", "positive_float",
-                 "float_in", "one_of", "choice", "as_bool", "instance_of", "as_callable", "has_keys",
+                 "float_in", "one_of", "as_bool", "instance_of", "as_callable", "has_keys",
                  "rng_from", "_real", "_map", "_square", "_real_array", "_pair", "check_streams", "integers"}
 WORDING_KEYWORDS = {"dims", "expected", "name", "names"}
 

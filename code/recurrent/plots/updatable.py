@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -29,7 +30,13 @@ class UpdatableFigure(Figure):
     def set_updater(self, update, artists) -> None:
         if not callable(update):
             raise TypeError(f"update: expected a function of one result, got {type(update).__name__}")
-        self._update, self._artists, self._background = update, list(artists), None
+        if isinstance(artists, str | bytes | dict) or not hasattr(artists, "__iter__"):
+            raise TypeError(f"artists: expected a list of matplotlib artists, got {type(artists).__name__}")
+        artists = list(artists)
+        if not all(isinstance(a, Artist) for a in artists):
+            raise TypeError(f"artists: expected matplotlib artists only, got "
+                            f"{sorted({type(a).__name__ for a in artists if not isinstance(a, Artist)})}")
+        self._update, self._artists, self._background = update, artists, None
 
     def refresh(self, result) -> bool:
         """Put ``result`` on the figure's artists; False if the figure must be built again instead."""
