@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from differences import finite_difference
 from recurrent import losses
 
 
@@ -52,14 +53,6 @@ def test_cross_entropy_of_uniform_logits_is_T_log_k():
     assert losses.cross_entropy(np.zeros((6, 2, 7)), np.zeros((6, 2), int)) == pytest.approx(6 * np.log(7))
 
 
-def finite_difference(f, a, eps=1e-6):
-    g = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        e = np.zeros_like(a)
-        e[i] = eps
-        g[i] = (f(a + e) - f(a - e)) / (2 * eps)
-    return g
-
 
 def relative(a, b):
     return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b))
@@ -68,7 +61,7 @@ def relative(a, b):
 def test_output_grad_is_the_derivative_of_the_cross_entropy():
     rng = np.random.default_rng(4)
     os, ys, mask = rng.normal(size=(3, 2, 4)), rng.integers(0, 4, (3, 2)), rng.random((3, 2))
-    numeric = finite_difference(lambda o: losses.cross_entropy(o, ys, mask), os)
+    numeric = finite_difference(lambda o: losses.cross_entropy(o, ys, mask), os, eps=1e-6)
     assert relative(losses.output_grad(os, ys, mask), numeric) < 1e-7
 
 
@@ -84,7 +77,7 @@ def test_last_squared_error_and_its_gradient():
     rng = np.random.default_rng(6)
     os, y = rng.normal(size=(5, 3, 1)), rng.random(3)
     assert losses.last_squared_error(os, y) == pytest.approx(np.mean((os[-1, :, 0] - y) ** 2), rel=1e-14)
-    numeric = finite_difference(lambda o: losses.last_squared_error(o, y), os)
+    numeric = finite_difference(lambda o: losses.last_squared_error(o, y), os, eps=1e-6)
     g = losses.last_squared_error_grad(os, y)
     assert relative(g, numeric) < 1e-7
     assert not g[:-1].any()                                     # only o_T is scored

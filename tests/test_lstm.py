@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from differences import finite_difference
 from recurrent import bptt, data, gru, losses, lstm, rnn
 
 CELLS = ["lstm"]
@@ -32,15 +33,6 @@ def case(cell, n=3, d=4, k=3, T=6, B=2, seed=0, masked=False):
     mask = (rng.random((T, B)) < 0.6).astype(float) if masked else None
     return p, xs, ys, h0, c0, mask
 
-
-def finite_difference(f, a, eps=1e-5):
-    """Central differences of the scalar f(a) for every entry of the array a."""
-    g = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        e = np.zeros_like(a)
-        e[i] = eps
-        g[i] = (f(a + e) - f(a - e)) / (2 * eps)
-    return g
 
 
 # ---------------------------------------------------------------- gradients against central differences
