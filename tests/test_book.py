@@ -173,3 +173,56 @@ def test_prose_prints_no_measured_number_by_hand():
 def test_the_prose_filter_keeps_words_and_drops_math_code_and_roles():
     text = "It reaches 0.92 at $r = 3.57$, {glue:text}`x` and `lr = 0.1` {cite}`a2000` [b](c.1.2) 2.5"
     assert _DECIMAL.findall(prose(text)) == ["0.92", "2.5"]
+
+
+# What a reader of the HTML book sees of a cell: markdown always; a code cell's source unless it is
+# removed (remove-cell, remove-input) and its outputs unless they are removed (remove-cell, remove-output).
+# hide-input collapses the source behind a toggle, which is how cells kept for the page's mechanics show.
+_MECHANICS = re.compile(r"\bnbval\b|\bpytest\b|\bissue \d+|tests/test_\w+|\bCI\b|distinct frames")
+
+
+def visible_text(cell) -> str:
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    if cell["cell_type"] == "markdown":
+        return "".join(cell["source"])
+    if "remove-cell" in tags:
+        return ""
+    parts = [] if tags & {"remove-input", "hide-input"} else ["".join(cell["source"])]
+    if "remove-output" not in tags:
+        for out in cell.get("outputs", []):
+            parts.append("".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def test_reader_facing_text_has_no_test_or_build_mechanics():
+    """Comments about nbval, issue numbers and frame counts are for maintainers: cells that exist for
+    them are removed or collapsed in the HTML, and the prose never mentions them."""
+    found = []
+    for path in NOTEBOOKS + sorted(BOOK.glob("*.md")):
+        cells = (json.loads(path.read_text())["cells"] if path.suffix == ".ipynb"
+                 else [{"cell_type": "markdown", "source": path.read_text()}])
+        for cell in cells:
+            for match in _MECHANICS.finditer(visible_text(cell)):
+                found.append(f"{path.name}: {match.group(0)!r}")
+    assert found == [], "test or build mechanics visible to readers:\n" + "\n".join(found)
+
+
+def test_implementations_are_shown_by_literalinclude_of_code_that_exists():
+    """Code shown to readers is included from the package (highlighted, always in sync), never printed
+    with inspect.getsource, and every included object exists in the file it names."""
+    import ast
+    for path in NOTEBOOKS:
+        cells = json.loads(path.read_text())["cells"]
+        for cell in cells:
+            source = "".join(cell["source"])
+            assert "getsource" not in source, f"{path.name}: use a literalinclude, not inspect.getsource"
+            for file, options in re.findall(r"```\{literalinclude\}\s+(\S+)\n((?::\w+:.*\n)*)", source):
+                target = (BOOK / file).resolve()
+                assert target.is_file(), f"{path.name}: literalinclude of a missing file {file}"
+                name = re.search(r":pyobject:\s*(\S+)", options)
+                if name:
+                    tree = ast.parse(target.read_text())
+                    defined = {n.name for n in ast.walk(tree)
+                               if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+                    assert name.group(1).split(".")[-1] in defined, \
+                        f"{path.name}: {file} defines no {name.group(1)}"
