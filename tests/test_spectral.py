@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recurrent import bptt, rnn, spectral
+from differences import finite_difference
 
 
 @pytest.mark.parametrize("family", spectral.FAMILIES)
@@ -181,3 +182,87 @@ def test_wrong_types_raise_a_type_error_naming_the_argument(call, message):
 def test_nonfinite_values_raise_a_value_error_naming_the_argument():
     with pytest.raises(ValueError, match="a: expected a finite number"):
         spectral.nonnormal(0.9, np.nan)
+
+
+# --- normal matrices and the free run from near the fixed point 0 (issue 12) ------------------------
+
+@pytest.mark.parametrize("d", [2, 5, 8])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_normal_matrix_is_normal_with_the_requested_radius_and_its_moduli_as_singular_values(d, seed):
+    W = spectral.normal(d, 0.9, rng=seed)
+    np.testing.assert_allclose(W @ W.T, W.T @ W, atol=1e-13)
+    assert spectral.normality_defect(W) < 1e-13
+    assert spectral.spectral_radius(W) == pytest.approx(0.9, rel=1e-12)
+    s = np.linalg.svd(W, compute_uv=False)
+    np.testing.assert_allclose(np.sort(s), np.sort(np.abs(np.linalg.eigvals(W))), rtol=1e-10)
+    assert s[0] == pytest.approx(0.9, rel=1e-12)
+    assert not np.allclose(W, W.T)                         # neither symmetric ...
+    if d > 2:
+        assert s[0] - s[-1] > 1e-3                         # ... nor a multiple of an orthogonal matrix
+
+
+@pytest.mark.parametrize("W", [
+    spectral.normal(6, 0.9, rng=1), spectral.matrix("symmetric", 6, 1.1, rng=2),
+    spectral.matrix("orthogonal", 6, 0.9, rng=3),
+])
+def test_powers_of_a_normal_matrix_have_norm_sigma_max_to_the_t(W):
+    r = spectral.power_norms(W, 50)
+    np.testing.assert_allclose(r.norm / r.sigma_t, 1.0, atol=1e-12)
+    np.testing.assert_allclose(r.rho_t, r.sigma_t, rtol=1e-12)
+
+
+def test_normality_defect_is_large_for_non_normal_matrices_and_refuses_zero():
+    assert spectral.normality_defect(spectral.nonnormal(0.9, 5.0)) > 0.5
+    assert spectral.normality_defect(spectral.matrix("gaussian", 16, 0.9, rng=0)) > 0.05
+    assert spectral.normality_defect(np.array([[1.0, 1.0], [0.0, 1.0]])) == pytest.approx(
+        np.sqrt(2.0) / 3.0)                                # [[1, 1], [0, 1]]: ||[[1, 0], [0, -1]]|| / 3
+    with pytest.raises(ValueError, match="W: expected a matrix that is not all zero"):
+        spectral.normality_defect(np.zeros((3, 3)))
+
+
+def test_free_run_iterates_tanh_of_W_h_and_stays_at_zero_from_zero():
+    W = spectral.matrix("orthogonal", 8, 1.2, rng=0)
+    h0 = np.linspace(-0.1, 0.1, 8)
+    r = spectral.free_run(W, h0, 6)
+    np.testing.assert_array_equal(r.states[0], h0)
+    for t in range(1, 7):
+        np.testing.assert_allclose(r.states[t], np.tanh(W @ r.states[t - 1]), rtol=1e-15)
+    np.testing.assert_allclose(r.norm, np.linalg.norm(r.states, axis=1))
+    zero = spectral.free_run(W, np.zeros(8), 50)
+    assert np.all(zero.norm == 0.0)
+    # at h = 0 every tanh' is 1: the gradient is pushed back by W^T alone, ||W^T g|| = 1.2 ||g||
+    np.testing.assert_allclose(zero.grad, 1.2 ** (50 - zero.t), rtol=1e-12)
+
+
+def test_free_run_gradient_matches_central_differences_of_the_t_fold_map():
+    W = spectral.matrix("gaussian", 4, 1.3, rng=5)
+    h0, T = np.array([0.3, -0.2, 0.5, 0.1]), 7
+    r = spectral.free_run(W, h0, T, rng=2)
+    g = np.random.default_rng(2).normal(size=4)             # the direction free_run draws
+    g /= np.linalg.norm(g)
+
+    def final(h):
+        for _ in range(T):
+            h = np.tanh(W @ h)
+        return g @ h
+
+    numeric = finite_difference(final, h0, eps=1e-6)
+    assert bptt.relative_error(np.linalg.norm(numeric), r.grad[0]) < 1e-7
+    assert r.grad[T] == 1.0
+
+
+def test_a_state_near_the_unstable_fixed_point_grows_by_rho_per_step_then_saturates():
+    W = spectral.matrix("orthogonal", 16, 1.2, rng=0)
+    h0 = np.full(16, 1e-8 / 4.0)                            # ||h0|| = 1e-8
+    r = spectral.free_run(W, h0, 300)
+    np.testing.assert_allclose(r.norm[:40], 1e-8 * 1.2 ** np.arange(40), rtol=1e-9)
+    escape = int(np.argmax(r.norm > 0.5))
+    assert 95 <= escape <= 100                              # log(0.5 / 1e-8) / log 1.2 = 97.2
+    assert np.all(r.norm[escape:] < np.sqrt(16)) and r.norm[-1] > 0.5
+
+
+def test_free_run_refuses_a_start_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="h0"):
+        spectral.free_run(np.eye(3), np.zeros(4), 5)
+    with pytest.raises(TypeError, match="T: expected an integer"):
+        spectral.free_run(np.eye(3), np.zeros(3), 5.0)

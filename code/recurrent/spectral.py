@@ -58,6 +58,20 @@ class GradientNorms:
 
 
 @dataclass(frozen=True, eq=False)
+class FreeRun:
+    """A tanh network without inputs, h_t = tanh(W h_{t-1}) from h_0, and a unit gradient pushed back from h_T.
+
+    ``t``: (T + 1,) steps; ``states``: (T + 1, d) with states[0] = h_0; ``norm``: (T + 1,) ||h_t||;
+    ``grad``: (T + 1,) ||dL/dh_k|| for a random unit gradient dL/dh_T, so grad[T] = 1.
+    """
+
+    t: np.ndarray
+    states: np.ndarray
+    norm: np.ndarray
+    grad: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class GradientNormsAtInit(GradientNorms):
     """``GradientNorms`` of a random W drawn from ``family`` with spectral radius ``rho``."""
 
@@ -93,6 +107,34 @@ def nonnormal(rho: float, a: float):
     """The 2x2 matrix [[rho, a], [0, rho]]: spectral radius rho, but ||W^t|| grows first when a is large."""
     rho, a = positive_float("rho", rho), finite_float("a", a)
     return np.array([[rho, a], [0.0, rho]])
+
+
+def normal(d: int, rho: float, rng=0):
+    """A random real normal (d, d) matrix (W W^T = W^T W) with spectral radius ``rho``, neither symmetric
+    nor a multiple of an orthogonal matrix: Q B Q^T for a random orthogonal Q and a block-diagonal B of
+    2x2 rotation-scalings r R(theta) (and one 1x1 block when d is odd). The moduli r are drawn in
+    (0, rho], the largest set to rho; the singular values of W are these moduli."""
+    d, rho, rng = positive_int("d", d), positive_float("rho", rho), rng_from(rng)
+    Q = matrix("orthogonal", d, 1.0, rng)
+    r = rng.uniform(0.1, 1.0, (d + 1) // 2) * rho
+    r[0], B = rho, np.zeros((d, d))
+    for i, (modulus, theta) in enumerate(zip(r, rng.uniform(0.2, np.pi - 0.2, len(r)))):
+        if 2 * i + 1 < d:
+            c, s = np.cos(theta), np.sin(theta)
+            B[2 * i:2 * i + 2, 2 * i:2 * i + 2] = modulus * np.array([[c, -s], [s, c]])
+        else:
+            B[2 * i, 2 * i] = modulus
+    return Q @ B @ Q.T
+
+
+def normality_defect(W) -> float:
+    """||W W^T - W^T W||_F / ||W||_F^2: 0 for a normal matrix (up to rounding), of order 1 for a strongly
+    non-normal one. W: (d, d), not all zero."""
+    W = _square("W", W)
+    scale = np.sum(W**2)
+    if scale == 0:
+        raise ValueError("W: expected a matrix that is not all zero, got the zero matrix")
+    return float(np.linalg.norm(W @ W.T - W.T @ W) / scale)
 
 
 def power_norms(W, t_max: int) -> PowerNorms:
@@ -163,6 +205,27 @@ def gradient_norms_at_init(rho: float = 0.9, family: str = "gaussian", activatio
     W = matrix(family, d, rho, seed)
     r = gradient_norms(W, T, activation, input_scale, rng=seed + 1)
     return GradientNormsAtInit(**vars(r), rho=float(rho), family=family)
+
+
+def free_run(W, h0, T: int, rng=0) -> FreeRun:
+    """States of h_t = tanh(W h_{t-1}) for t = 0..T from ``h0`` (no inputs), and a random unit gradient
+    at h_T pushed back by dL/dh_{t-1} = W^T diag(1 - h_t^2) dL/dh_t (``rng`` draws its direction).
+    W: (d, d), h0: (d,). h0 = 0 stays at the fixed point 0 forever; see ``FreeRun`` for the fields."""
+    W = _square("W", W)
+    h0 = as_float_array("h0", h0, shape=(len(W),), dims="(d,)")
+    T, rng = positive_int("T", T), rng_from(rng)
+    hs = np.empty((T + 1, len(W)))
+    hs[0] = h0
+    for t in range(1, T + 1):
+        hs[t] = np.tanh(W @ hs[t - 1])
+    g = rng.normal(size=len(W))
+    g /= np.linalg.norm(g)
+    grad = np.empty(T + 1)
+    grad[T] = 1.0
+    for t in range(T, 0, -1):
+        g = W.T @ (g * (1.0 - hs[t] ** 2))
+        grad[t - 1] = np.linalg.norm(g)
+    return FreeRun(t=np.arange(T + 1), states=hs, norm=np.linalg.norm(hs, axis=1), grad=grad)
 
 
 def step_jacobian(W, h):
