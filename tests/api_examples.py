@@ -490,3 +490,9 @@ SKIP: dict[str, str] = {
     "vanishing.reversal_experiment": "trains reversal_accuracy's defaults (d = 48, 300 steps) for each "
                                      "length; its arguments are reversal_accuracy's, covered there",
 }
+
+# --- H3 (issue 12): the gated cells' one-step Jacobians ---------------------------------------------
+FUNCTIONS.update({
+    "jacobians.lstm_step": {"p": Obj(lstm_p, wrong=gru_p)},
+    "jacobians.gru_step": {"p": Obj(gru_p, wrong=lstm_p)},
+})
