@@ -76,6 +76,8 @@ def test_gru_jacobian_agrees_with_central_differences(variant, seed):
     assert J.full.shape == (2, 4, 4)
     assert rel_error(J.full, numeric) < 1e-7
     np.testing.assert_allclose(J.direct + J.via_gate + J.via_candidate, J.full, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(J.gates, J.full - J.direct, rtol=0, atol=1e-15)
+    assert np.linalg.norm(J.gates) > 0.05 * np.linalg.norm(J.direct)
 
 
 @settings(max_examples=25, deadline=None)

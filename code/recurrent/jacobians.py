@@ -53,6 +53,11 @@ class GRUJacobian(NamedTuple):
     keep: np.ndarray      # (B, d) the share of h_{t-1} kept: z ("torch", "cho") or 1 - u ("simple")
     full: np.ndarray      # (B, d, d) direct + via_gate + via_candidate
 
+    @property
+    def gates(self) -> np.ndarray:
+        """(B, d, d) every path through a gate or the candidate: full - direct = via_gate + via_candidate."""
+        return self.via_gate + self.via_candidate
+
 
 def _rows_times(v, M):
     """diag(v) M for every example: v: (B, d), M: (d, m) or (B, d, m) -> (B, d, m)."""
