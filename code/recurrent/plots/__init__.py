@@ -9,11 +9,11 @@ figure in the house style and returns the ``matplotlib.figure.Figure``. Notebook
     updatable    UpdatableFigure: explorers' figures that take a new result in place
     rnn          ch. 1-2: unrolled, heatmap, error_bars, minibatch_noise, char_model_seeds
     spectral     ch. 3: gradient_flow (explorer), power_bounds
-    fixed_points ch. 4: cobweb (explorer), bifurcation
+    fixed_points ch. 4: cobweb (explorer), bifurcation, phase_portrait
     remedies     ch. 5: cliff, cliff_seeds
     gates        ch. 6-7: memory_flow (explorer), gate_trace, activations
 """
-from .fixed_points import bifurcation, cobweb
+from .fixed_points import bifurcation, cobweb, phase_portrait
 from .gates import activations, gate_trace, memory_flow
 from .primitives import curves, finish, panels, seeds
 from .remedies import cliff, cliff_seeds
@@ -24,5 +24,5 @@ from .updatable import UpdatableFigure
 
 __all__ = ["COLORS", "CYCLE", "UpdatableFigure", "activations", "bifurcation", "char_model_seeds", "cliff",
            "cliff_seeds", "cobweb", "curves", "error_bars", "finish", "gate_trace", "gradient_flow",
-           "heatmap", "memory_flow", "minibatch_noise", "panels", "power_bounds", "seeds", "unrolled",
-           "use_style"]
+           "heatmap", "memory_flow", "minibatch_noise", "panels", "phase_portrait", "power_bounds", "seeds",
+           "unrolled", "use_style"]

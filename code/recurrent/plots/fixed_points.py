@@ -91,3 +91,44 @@ def bifurcation(diagrams: dict, title: str):
     ax.set(xlabel="recurrent weight w", ylabel="fixed point h*", title=text("title", title))
     ax.legend(fontsize=8, loc="upper left")
     return fig
+
+
+def phase_portrait(result, title: str):
+    """Phase portrait of h <- tanh(W h + b) in d = 2 (left) and ||h_t|| along each orbit (right).
+
+    ``result``: a ``fixed_points_2d.PhasePortrait`` (fields x, y, step, orbits, fixed, curve, band). Left:
+    the step F(h) - h as grey arrows, the orbits from their starts (triangles), the long-run closed curve
+    (thick) and the fixed points (filled: sinks, open: sources and saddles). Right: the radius of each
+    orbit against t, with the band of long-run radii shaded.
+    """
+    fields("result", result, "x", "y", "step", "orbits", "fixed", "curve", "band")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 4.0), gridspec_kw={"width_ratios": [1, 1.2]})
+    X, Y = np.meshgrid(result.x, result.y)
+    left.quiver(X, Y, result.step[..., 0], result.step[..., 1], color=COLORS["grey"], alpha=0.6,
+                angles="xy", width=0.003)
+    closed = np.concatenate([result.curve, result.curve[:1]])
+    left.plot(closed[:, 0], closed[:, 1], color=COLORS["loss"], lw=2.5, label="long-run closed curve",
+              zorder=3)
+    steps = np.arange(result.orbits.shape[1])
+    for i, orbit in enumerate(result.orbits):
+        color = CYCLE[i % len(CYCLE)] if CYCLE[i % len(CYCLE)] != COLORS["loss"] else COLORS["grey"]
+        left.plot(orbit[:, 0], orbit[:, 1], ".-", ms=2.5, lw=0.7, color=color, zorder=2)
+        left.plot(*orbit[0], "^", ms=6, color=color, zorder=4)
+        right.plot(steps, np.linalg.norm(orbit, axis=1), ".-", ms=2.5, lw=0.8, color=color,
+                   label=f"from ({orbit[0, 0]:+.2f}, {orbit[0, 1]:+.2f})")
+    for p in result.fixed:
+        sink = bool(np.all(np.abs(p.eigenvalues) < 1))
+        left.plot(*p.h, "o", ms=8, mew=1.5, color="black", mfc="black" if sink else "white", zorder=5,
+                  label="fixed point (sink)" if sink else "fixed point (source or saddle)")
+    lo, hi = float(result.band[:, 0].min()), float(result.band[:, 1].max())
+    right.axhspan(lo, hi, color=COLORS["loss"], alpha=0.3, label="long-run radius band")
+    lim = float(result.x[-1])
+    left.set_xlim(-lim, lim)
+    left.set_ylim(-lim, lim)
+    left.set_aspect("equal")
+    left.set(xlabel="$h_1$", ylabel="$h_2$", title="orbits in the plane")
+    left.legend(fontsize=7, loc="lower left")
+    right.set(xlabel="t (steps)", ylabel=r"$\Vert h_t \Vert$", title="radius along each orbit")
+    right.legend(fontsize=7, loc="upper right", ncol=2)
+    fig.suptitle(text("title", title))
+    return fig
