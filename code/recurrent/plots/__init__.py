@@ -7,12 +7,14 @@ figure in the house style and returns the ``matplotlib.figure.Figure``. Notebook
     style        use_style, COLORS, CYCLE and the checks every builder shares
     primitives   curves (linear, log-y, log-log), seeds (points, lines or bands over seeds), panels
     updatable    UpdatableFigure: explorers' figures that take a new result in place
+    diagrams     ch. 1, 6, 7: rnn_cell, lstm_cell, gru_cell, architectures (drawn from code)
     rnn          ch. 1-2: unrolled, heatmap, error_bars, minibatch_noise, char_model_seeds
     spectral     ch. 3: gradient_flow (explorer), power_bounds
     fixed_points ch. 4: cobweb (explorer), bifurcation, phase_portrait
     remedies     ch. 5: cliff, cliff_seeds
     gates        ch. 6-7: memory_flow (explorer), gate_trace, activations
 """
+from .diagrams import architectures, gru_cell, lstm_cell, rnn_cell
 from .fixed_points import bifurcation, cobweb, phase_portrait
 from .gates import activations, gate_trace, memory_flow
 from .primitives import curves, finish, panels, seeds
@@ -22,7 +24,8 @@ from .spectral import gradient_flow, power_bounds
 from .style import COLORS, CYCLE, use_style
 from .updatable import UpdatableFigure
 
-__all__ = ["COLORS", "CYCLE", "UpdatableFigure", "activations", "bifurcation", "char_model_seeds", "cliff",
+__all__ = ["architectures", "gru_cell", "lstm_cell", "rnn_cell",  # diagrams (H1)
+           "COLORS", "CYCLE", "UpdatableFigure", "activations", "bifurcation", "char_model_seeds", "cliff",
            "cliff_seeds", "cobweb", "curves", "error_bars", "finish", "gate_trace", "gradient_flow",
            "heatmap", "memory_flow", "minibatch_noise", "panels", "phase_portrait", "power_bounds", "seeds",
            "unrolled", "use_style"]
