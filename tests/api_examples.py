@@ -495,4 +495,24 @@ SKIP: dict[str, str] = {
 FUNCTIONS.update({
     "jacobians.lstm_step": {"p": Obj(lstm_p, wrong=gru_p)},
     "jacobians.gru_step": {"p": Obj(gru_p, wrong=lstm_p)},
+    "memory.without_forget_gate": {"p": Obj(lstm_p, wrong=gru_p)},
+    "memory.cell_state_sizes": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
+    "memory.jacobian_paths": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
 })
+
+# --- H4 (issue 12): the GRU conventions of different texts and the translator -------------------------
+_GRU_NAMES = ("pytorch", "cho_v1", "cho", "d2l", "chung", "colah", "ng", "ng_simple", "book_torch",
+              "book_cho", "book_simple")
+
+
+def _pytorch_gru_params():
+    return {"U": np.ones((3 * d, n)), "W": 0.5 * np.ones((3 * d, d)), "b_ih": np.zeros(3 * d),
+            "b_hh": np.zeros(3 * d)}
+
+
+MODULES["gru_conventions"] = {
+    "conv": Opt("pytorch", _GRU_NAMES), "source": Opt("pytorch", _GRU_NAMES),
+    "target": Opt("book_torch", _GRU_NAMES), "params": Keys(_pytorch_gru_params),
+    "p": Obj(gru_p, wrong=lstm_p), "x": A(lambda: xs_()[0], tied=(1,)),
+    "h_prev": A(lambda: np.zeros((B, d)), tied=(0, 1)),
+}

@@ -50,3 +50,55 @@ def test_hand_set_lstm_writes_keeps_reads_and_forgets():
 def test_bad_input_raises_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---------------------------------------------------------------- H3 (issue 12): the 1997 cell, all paths
+
+def test_without_forget_gate_fixes_f_at_one_and_leaves_p_alone():
+    from recurrent import lstm
+    p = lstm.init_lstm(3, 4, 2, rng=1)
+    p.W *= 2
+    before = p.copy()
+    q = memory.without_forget_gate(p)
+    xs = np.random.default_rng(0).normal(0, 3, size=(6, 2, 3))
+    fwd = lstm.forward(q, xs)
+    np.testing.assert_array_equal(fwd.gates[..., 4:8], 1.0)
+    i, g = fwd.gates[..., :4], fwd.gates[..., 8:12]
+    np.testing.assert_allclose(fwd.cs, np.cumsum(i * g, axis=0), rtol=1e-13, atol=1e-15)  # c_t = c_{t-1} + i g
+    for (name, a), (_, b) in zip(p.items(), before.items()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    with pytest.raises(TypeError, match="^p: "):
+        memory.without_forget_gate(rnn.init_params(3, 4, 2))
+
+
+def test_cell_state_sizes_are_the_largest_cell_states_of_both_cells():
+    from recurrent import lstm
+    r = memory.cell_state_sizes(T=30, d=3, n=2, B=2, seed=4, forget_bias=0.5)
+    xs = np.random.default_rng(4).normal(size=(30, 2, 2))
+    p = lstm.init_lstm(2, 3, 4, rng=4, forget_bias=0.5)
+    np.testing.assert_array_equal(r.forget, np.abs(lstm.forward(p, xs).cs).max(axis=(1, 2)))
+    carousel = lstm.forward(memory.without_forget_gate(p), xs).cs
+    np.testing.assert_array_equal(r.carousel, np.abs(carousel).max(axis=(1, 2)))
+    np.testing.assert_array_equal(r.t, np.arange(1, 31))
+    assert r.carousel[-1] > 2 * r.forget.max()          # without a reset the sum of i g drifts away
+
+
+def test_jacobian_paths_product_is_the_jacobian_of_the_last_state_by_central_differences():
+    from differences import finite_difference
+    from recurrent import lstm
+    T, d, n = 4, 2, 3
+    r = memory.jacobian_paths(forget_bias=0.5, T=T, d=d, n=n, B=1, seed=2)
+    xs = np.random.default_rng(2).normal(size=(T, 1, n))
+    p = lstm.init_lstm(n, d, 4, rng=2, forget_bias=0.5)
+
+    def last(state, j):
+        fwd = lstm.forward(p, xs, state[None, :d], state[None, d:])
+        return np.concatenate([fwd.hs[-1, 0], fwd.cs[-1, 0]])[j]
+
+    J = np.array([finite_difference(lambda s, j=j: last(s, j), np.zeros(2 * d)) for j in range(2 * d)])
+    np.testing.assert_allclose(r.product_full[0], np.linalg.norm(J, 2), rtol=1e-8)
+    f = lstm.forward(p, xs).gates[:, 0, d:2 * d]
+    np.testing.assert_allclose(r.one_step_direct[:, 0], f.max(axis=1), rtol=1e-15)
+    np.testing.assert_allclose(r.product_direct[0], np.prod(f, axis=0).max(), rtol=1e-14)
+    assert (r.one_step_full >= r.one_step_direct * (1 - 1e-12)).all()   # diag(f_t) is a block of J_t
+    assert r.T == T and r.forget_bias == 0.5

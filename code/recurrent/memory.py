@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import bptt, lstm, rnn
-from ._checks import as_float_array, finite_float, positive_int
+from . import bptt, jacobians, lstm, rnn
+from ._checks import as_float_array, finite_float, instance_of, positive_int
 from .interactive import Control
 from .losses import last_step_grad
 
@@ -78,3 +78,67 @@ def write_read_forget(values, write, forget, read):
     U[3, 3], b[3] = 2 * big, -big            # output gate o: open only on read
     p = lstm.LSTMParams(U=U, W=np.zeros((4, 1)), V=np.ones((1, 1)), b=b, c=np.zeros(1))
     return lstm.forward(p, xs)
+
+
+def without_forget_gate(p: lstm.LSTMParams) -> lstm.LSTMParams:
+    """A copy of p whose forget gate is 1 at every step: the 1997 cell, c_t = c_{t-1} + i_t * g_t.
+
+    b_f = 40 (σ(40) rounds to 1 in float64) and the f blocks of U and W are zero.
+    """
+    instance_of("p", p, lstm.LSTMParams, "lstm.LSTMParams")
+    q, f = p.copy(), slice(p.d, 2 * p.d)
+    q.b[f], q.U[f], q.W[f] = 40.0, 0.0, 0.0
+    return q
+
+
+class CellStateSizes(NamedTuple):
+    """The largest |c_t| over examples and units at every step, with and without a forget gate."""
+
+    t: np.ndarray          # (T,) the steps 1 .. T
+    carousel: np.ndarray   # (T,) the forget gate fixed at 1 (``without_forget_gate``)
+    forget: np.ndarray     # (T,) the same cell with its forget gate, bias ``forget_bias``
+    forget_bias: float
+
+
+def cell_state_sizes(T: int = 1000, d: int = 16, n: int = 4, B: int = 8, seed: int = 0,
+                     forget_bias: float = 1.0) -> CellStateSizes:
+    """max |c_t| of one random LSTM (``init_lstm(n, d, 4, rng=seed)``) on inputs xs ~ N(0, 1): (T, B, n)
+    drawn with ``seed``, with its forget gate and with the forget gate fixed at 1."""
+    T, d, n, B = (positive_int(s, v) for s, v in (("T", T), ("d", d), ("n", n), ("B", B)))
+    forget_bias = finite_float("forget_bias", forget_bias)
+    xs = np.random.default_rng(positive_int("seed", seed, minimum=0)).normal(size=(T, B, n))
+    p = lstm.init_lstm(n, d, 4, rng=seed, forget_bias=forget_bias)
+    size = lambda q: np.abs(lstm.forward(q, xs).cs).max(axis=(1, 2))
+    return CellStateSizes(np.arange(1, T + 1), size(without_forget_gate(p)), size(p), forget_bias)
+
+
+class JacobianPaths(NamedTuple):
+    """Largest singular values of the LSTM's step Jacobians, every path against the direct one."""
+
+    one_step_full: np.ndarray     # (T, B) σ_max of the full Jacobian of (h_t, c_t) w.r.t. (h_{t-1}, c_{t-1})
+    one_step_direct: np.ndarray   # (T, B) σ_max of diag(f_t), the largest forget gate
+    product_full: np.ndarray      # (B,) σ_max of the product J_T ... J_1 of the full Jacobians
+    product_direct: np.ndarray    # (B,) σ_max of diag(f_T ... f_1), the direct path over T steps
+    forget_bias: float
+    T: int
+
+
+def jacobian_paths(forget_bias: float = 1.0, T: int = 50, d: int = 32, n: int = 4, B: int = 8,
+                   seed: int = 0) -> JacobianPaths:
+    """The full step Jacobians (``jacobians.lstm_step``) along a run of ``gradient_ratios``' LSTM (same
+    inputs and weights for the same arguments), against the direct path diag(f_t) of the cell state."""
+    forget_bias, T = finite_float("forget_bias", forget_bias), positive_int("T", T)
+    d, n, B = positive_int("d", d), positive_int("n", n), positive_int("B", B)
+    xs = np.random.default_rng(positive_int("seed", seed, minimum=0)).normal(size=(T, B, n))
+    p = lstm.init_lstm(n, d, 4, rng=seed, forget_bias=forget_bias)
+    fwd = lstm.forward(p, xs)
+    h_prev = np.concatenate([fwd.h0[None], fwd.hs[:-1]]).reshape(T * B, d)
+    c_prev = np.concatenate([fwd.c0[None], fwd.cs[:-1]]).reshape(T * B, d)
+    J = jacobians.lstm_step(p, xs.reshape(T * B, n), h_prev, c_prev)
+    full, f = J.full.reshape(T, B, 2 * d, 2 * d), J.f.reshape(T, B, d)
+    product = np.broadcast_to(np.eye(2 * d), (B, 2 * d, 2 * d))
+    for t in range(T):
+        product = full[t] @ product                                   # J_t ... J_1
+    return JacobianPaths(np.linalg.norm(full, 2, axis=(2, 3)), f.max(axis=2),
+                         np.linalg.norm(product, 2, axis=(1, 2)), np.prod(f, axis=0).max(axis=1),
+                         forget_bias, T)
