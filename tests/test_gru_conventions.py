@@ -193,11 +193,11 @@ def test_the_pytorch_form_agrees_with_torch_nn_gru():
 
 def test_bad_inputs_are_refused_by_name():
     p = random_params("pytorch", 0)
-    with pytest.raises(ValueError, match="convention: expected one of"):
+    with pytest.raises(ValueError, match="source: expected one of"):
         gc.convert(p, "torch", "d2l")
-    with pytest.raises(TypeError, match="convention: expected a name of CONVENTIONS"):
+    with pytest.raises(TypeError, match="source: expected a name of CONVENTIONS"):
         gc.to_book(p, ("after", "old", "split", "two"))
-    with pytest.raises(ValueError, match="convention.reset"):
+    with pytest.raises(ValueError, match="source.reset"):
         gc.to_book(p, gc.Convention("inside", "old", "split", "two"))
     with pytest.raises(ValueError, match="missing \\['b_hh'\\]"):
         gc.to_book({key: p[key] for key in ("U", "W", "b_ih")}, "pytorch")

@@ -73,14 +73,18 @@ RESET = {v: r for r, v in VARIANT.items()}
 OPEN = 40.0                       # a reset bias with σ(OPEN) = 1 exactly in float64: r is always open
 
 
-def convention(c) -> Convention:
+def convention(conv) -> Convention:
     """A ``Convention`` from a name of ``CONVENTIONS`` or a Convention (each field checked)."""
-    if isinstance(c, str):
-        return CONVENTIONS[one_of("convention", c, CONVENTIONS)]
-    instance_of("convention", c, Convention, "a name of CONVENTIONS or a Convention")
+    return _convention("conv", conv)
+
+
+def _convention(name: str, value) -> Convention:
+    if isinstance(value, str):
+        return CONVENTIONS[one_of(name, value, CONVENTIONS)]
+    instance_of(name, value, Convention, "a name of CONVENTIONS or a Convention")
     for field, options in CHOICES.items():
-        one_of(f"convention.{field}", getattr(c, field), options)
-    return c
+        one_of(f"{name}.{field}", getattr(value, field), options)
+    return value
 
 
 def _blocks(reset: str) -> int:
@@ -92,9 +96,9 @@ def _gate_rows(reset: str, d: int) -> slice:
     return slice(0, d) if reset == "none" else slice(d, 2 * d)
 
 
-def keys(c) -> tuple:
-    """The names of the arrays a parameter set of convention ``c`` holds (without V and c)."""
-    c = convention(c)
+def keys(conv) -> tuple:
+    """The names of the arrays a parameter set of convention ``conv`` holds (without V and c)."""
+    c = convention(conv)
     weights = ("U", "W") if c.layout == "split" else ("WU",)
     if c.biases == "none":
         return weights
@@ -144,7 +148,7 @@ def to_book(params, source) -> GRUParams:
     The variant is "torch", "cho" or "simple" for the reset after, before or none. Without V and c
     in ``params``, the read-out is zero with k = 1 (it does not affect h_t).
     """
-    c = convention(source)
+    c = _convention("source", source)
     s = _split(params, c)
     d = s["W"].shape[1]
     b = s["b_ih"] + s["b_hh"]                       # exact for r, z, and n unless the reset is after
@@ -209,7 +213,7 @@ def from_book(p: GRUParams, target) -> dict:
     translation exists (see the module's docstring).
     """
     instance_of("p", p, GRUParams, "gru.GRUParams")
-    c = convention(target)
+    c = _convention("target", target)
     q = _reset(p, VARIANT[c.reset])
     d, G = q.d, _blocks(c.reset)
     U, W, b = q.U.copy(), q.W.copy(), q.b.copy()
