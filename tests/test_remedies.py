@@ -198,3 +198,22 @@ def test_chapter_5_figure_builders():
     with pytest.raises(ValueError, match=r"runs\[.a.\], x: expected shape \(S, len\(x\)\) = \(S, 3\)"):
         plots.seeds([0, 1, 2], {"a": np.ones((2, 4))}, "t", "k", "norm", show="band", log=True)
     plt.close("all")
+
+
+def test_cliff_figure_draws_each_path_in_its_own_visible_colour_with_a_legend_entry():
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+
+    from recurrent import plots
+    ws, bs = np.linspace(0, 10, 20), np.linspace(-8, 2, 20)
+    L = remedies.cliff_loss(*np.meshgrid(ws, bs))
+    paths = {"no clipping": np.array([[5.3, -3.8], [5.0, -3.0]]),
+             "clipped": np.array([[5.3, -3.8], [5.2, -3.5]])}
+    fig = plots.cliff(ws, bs, L, paths, title="t")
+    ax = fig.axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    assert labels == list(paths)
+    colours = [mcolors.to_rgb(h.get_color()) for h in handles]
+    assert len(set(colours)) == len(colours)
+    assert all(min(c) < 0.8 for c in colours)           # none white or near-white (invisible in the legend)
+    plt.close(fig)

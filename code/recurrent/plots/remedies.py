@@ -1,10 +1,13 @@
 """Chapter 5's figures: descents on the cliff of a one-unit RNN, and how often a step throws them away."""
 from __future__ import annotations
 
+import matplotlib.patheffects as pe
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .style import COLORS, array, mapping, text
+
+PATH_COLORS = (COLORS["loss"], COLORS["x"], COLORS["h"])      # the descents drawn on the surface
 
 
 def _surface(ws, bs, L):
@@ -29,20 +32,24 @@ def cliff(ws, bs, L, paths: dict, title: str):
     fig, ax = plt.subplots(figsize=(6.8, 4.8))
     mesh = ax.pcolormesh(ws, bs, np.log10(L + 1e-12), shading="auto", cmap="viridis")
     fig.colorbar(mesh, ax=ax, label="log₁₀ loss")
+    # colours of the house style, each line with a white edge so that it stands out on every part of
+    # viridis and in the legend; the first path is drawn on top
+    edge = [pe.Stroke(linewidth=3.2, foreground="white"), pe.Normal()]
     for i, (name, path) in enumerate(paths.items()):
-        color = ("white", COLORS["loss"], COLORS["h"])[i % 3]
+        color = PATH_COLORS[i % len(PATH_COLORS)]
         inside = ((path[:, 0] >= ws[0]) & (path[:, 0] <= ws[-1])
                   & (path[:, 1] >= bs[0]) & (path[:, 1] <= bs[-1]))
         first_out = int(np.argmin(inside)) if not inside.all() else len(path)
         shown = path[:first_out]
-        ax.plot(shown[:, 0], shown[:, 1], ".-", ms=3, lw=1, color=color, label=name)
+        ax.plot(shown[:, 0], shown[:, 1], ".-", ms=4, lw=1.4, color=color, label=name, path_effects=edge,
+                zorder=3 + len(paths) - i)
         if first_out < len(path):
             x, y = shown[-1]
             target = path[first_out]
             ax.annotate(f"next step: ({target[0]:.0f}, {target[1]:.0f})", xy=(x, y),
                         xytext=(x + 0.5, y + 1.5), color=color, fontsize=8,
                         arrowprops=dict(arrowstyle="->", color=color))
-        ax.plot(*path[0], "o", color=color, ms=6)
+        ax.plot(*path[0], "o", color=color, ms=7, mec="white", zorder=4 + len(paths))
     ax.set_xlim(ws[0], ws[-1])
     ax.set_ylim(bs[0], bs[-1])
     ax.set(xlabel="recurrent weight w", ylabel="bias b", title=text("title", title))
