@@ -13,6 +13,7 @@ figure in the house style and returns the ``matplotlib.figure.Figure``. Notebook
     fixed_points ch. 4: cobweb (explorer), bifurcation, phase_portrait
     remedies     ch. 5: cliff, cliff_seeds
     gates        ch. 6-7: memory_flow (explorer), gate_trace, activations
+    training     ch. 8: along_training (measurements at checkpoints, over seeds)
 """
 from .diagrams import architectures, gru_cell, lstm_cell, rnn_cell
 from .fixed_points import bifurcation, cobweb, phase_portrait
@@ -22,10 +23,12 @@ from .remedies import cliff, cliff_seeds
 from .rnn import char_model_seeds, error_bars, heatmap, minibatch_noise, unrolled
 from .spectral import gradient_flow, power_bounds
 from .style import COLORS, CYCLE, use_style
+from .training import along_training
 from .updatable import UpdatableFigure
 
 __all__ = ["architectures", "gru_cell", "lstm_cell", "rnn_cell",  # diagrams (H1)
            "COLORS", "CYCLE", "UpdatableFigure", "activations", "bifurcation", "char_model_seeds", "cliff",
            "cliff_seeds", "cobweb", "curves", "error_bars", "finish", "gate_trace", "gradient_flow",
            "heatmap", "memory_flow", "minibatch_noise", "panels", "phase_portrait", "power_bounds", "seeds",
-           "unrolled", "use_style"]
+           "unrolled", "use_style",
+           "along_training"]  # training (H6)
