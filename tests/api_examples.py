@@ -516,3 +516,23 @@ MODULES["gru_conventions"] = {
     "p": Obj(gru_p, wrong=lstm_p), "x": A(lambda: xs_()[0], tied=(1,)),
     "h_prev": A(lambda: np.zeros((B, d)), tied=(0, 1)),
 }
+
+# --- H2 (issue 12): normal matrices, the free run from near 0, the 2-D phase portrait ----------------
+FUNCTIONS.update({
+    "spectral.normal": {"d": I(4)},
+    "spectral.free_run": {"h0": A(lambda: np.full(d, 0.1), tied=(0,)), "T": I(5)},
+    "fixed_points_2d.cubic_radius": {"a": A(lambda: np.array([1.1, 1.2]), rank_free=True)},
+})
+MODULES["fixed_points_2d"] = {
+    "W": A(lambda: np.array([[0.9, -0.6], [0.6, 0.9]]), tied=(0, 1)),
+    "b": A(lambda: np.zeros(2), tied=(0,)), "h0": A(lambda: np.array([0.1, 0.0]), tied=(0,)),
+    "starts": A(lambda: np.array([[0.1, 0.0], [0.9, 0.9]]), tied=(1,)),
+    "steps": I(3), "burn": I(5, 0), "tail": I(5), "grid": I(3, 2), "lim": F(1.0, 0, None, "(]"),
+    "a": F(1.1, 0, None, "(]"), "theta": F(0.6),
+    "point": Obj(lambda: _first("fixed_points.fixed_points_2d")(np.eye(2) * 1.5, np.zeros(2))[0],
+                 wrong=lambda: (0.0, 0.0)),
+}
+FUNCTIONS["plots.fixed_points.phase_portrait"] = {
+    "result": Obj(lambda: _first("fixed_points_2d.phase_portrait")(
+        np.array([[0.9, -0.6], [0.6, 0.9]]), np.zeros(2), np.array([[0.1, 0.0]]), steps=3, grid=3, burn=5,
+        tail=5), wrong=lambda: {"x": [0.0]})}
