@@ -495,6 +495,7 @@ SKIP: dict[str, str] = {
 FUNCTIONS.update({
     "jacobians.lstm_step": {"p": Obj(lstm_p, wrong=gru_p)},
     "jacobians.gru_step": {"p": Obj(gru_p, wrong=lstm_p)},
+    "jacobians.central_differences": {"p": Obj(lstm_p, wrong=rnn_p), "eps": F(1e-5, 0, None, "(]")},
     "memory.without_forget_gate": {"p": Obj(lstm_p, wrong=gru_p)},
     "memory.cell_state_sizes": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
     "memory.jacobian_paths": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
@@ -536,3 +537,27 @@ FUNCTIONS["plots.fixed_points.phase_portrait"] = {
     "result": Obj(lambda: _first("fixed_points_2d.phase_portrait")(
         np.array([[0.9, -0.6], [0.6, 0.9]]), np.zeros(2), np.array([[0.1, 0.0]]), steps=3, grid=3, burn=5,
         tail=5), wrong=lambda: {"x": [0.0]})}
+
+# --- H6 (issue 12): measurements along training (along_training) and their figure -------------------
+def _tanh_model():
+    return _first("long_range.init_model")("tanh", 3)
+
+
+MODULES["along_training"] = {
+    "p": Obj(_tanh_model, wrong=lambda: _first("long_range.init_model")("gru", 3)),
+    "xs": A(lambda: np.random.default_rng(6).uniform(0, 1, (3, B, 2)), tied=(1, 2)),
+    "y": A(lambda: np.ones(B), tied=(0,)),
+    "runs": Obj(lambda: _first("long_range.SeedRuns")("tanh", 3, seeds=(0,), d=3, batch=2),
+                wrong=lambda: _first("long_range.SeedRuns")("gru", 3, seeds=(0,), d=3, batch=2)),
+    "steps": I(2), "every": I(1),
+    "J": A(lambda: np.random.default_rng(7).normal(size=(2, 3, 3)), tied=(2,), rank_free=True),
+}
+FUNCTIONS.update({
+    "along_training.rnn_step_jacobians": {"p": Obj(rnn_p, wrong=lstm_p), "xs": A(xs_, tied=(2,))},
+    "along_training.lstm_step_jacobians": {"p": Obj(lstm_p, wrong=rnn_p), "xs": A(xs_, tied=(2,))},
+    "plots.training.along_training": {
+        "step": A(lambda: np.array([0.0, 20.0, 40.0]), tied=(0,)),
+        "panels": Keys(lambda: {"ratio": ("ratio", True, {"a": np.ones((2, 3))})}),
+        "reference": Keys(lambda: {"ratio": {"one": 1.0}}, empty_ok=True),
+        "styles": Keys(lambda: {"a": "--"}, empty_ok=True)},
+})

@@ -29,6 +29,11 @@ def along_training(step, panels: dict, title: str, xlabel: str = "training step"
             raise TypeError(f"panels[{name!r}]: expected a tuple (ylabel, log, runs), got "
                             f"{type(spec).__name__}")
         ylabel, log, runs = spec
+        for label, values in mapping(f"panels[{name!r}] runs", runs).items():
+            values = array(f"panels[{name!r}][{label!r}]", values, ndim=(2,))
+            if values.shape[1] != len(step):
+                raise ValueError(f"panels[{name!r}][{label!r}], step: expected shape (S, len(step)) = "
+                                 f"(S, {len(step)}), got {values.shape}")
         seeds(step, runs, text("panels", name), xlabel, ylabel, show="lines", log=log,
               reference=reference.get(name), styles=styles, ax=ax)
     fig.suptitle(text("title", title))
