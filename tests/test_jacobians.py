@@ -217,3 +217,20 @@ def test_bad_inputs_are_refused_by_name():
         jacobians.lstm_step(p, x, h, c[:, :2])
     with pytest.raises(ValueError, match="^h_prev: "):
         jacobians.gru_step(q, x, np.full_like(h, np.nan))
+
+
+def test_central_differences_of_the_package_agree_with_the_tests_reference():
+    p, x, h, c = lstm_case(seed=8)
+    reference = numerical_jacobian(lstm_state_map(p, x), np.concatenate([h, c], axis=1))
+    assert rel_error(jacobians.central_differences(p, x, h, c), reference) < 1e-9
+    assert rel_error(jacobians.central_differences(p, x, h, c), jacobians.lstm_step(p, x, h, c).full) < 1e-7
+    for variant in VARIANTS:
+        q, x, h = gru_case(variant, seed=8)
+        reference = numerical_jacobian(lambda s, q=q, x=x: gru.step(q, x, s), h)
+        assert rel_error(jacobians.central_differences(q, x, h), reference) < 1e-9, variant
+    with pytest.raises(TypeError, match="^c_prev: "):
+        jacobians.central_differences(q, x, h, h)
+    with pytest.raises(TypeError, match="^p: "):
+        jacobians.central_differences(None, x, h)
+    with pytest.raises(ValueError, match="^eps: "):
+        jacobians.central_differences(q, x, h, eps=0.0)

@@ -64,7 +64,7 @@ def test_without_forget_gate_fixes_f_at_one_and_leaves_p_alone():
     fwd = lstm.forward(q, xs)
     np.testing.assert_array_equal(fwd.gates[..., 4:8], 1.0)
     i, g = fwd.gates[..., :4], fwd.gates[..., 8:12]
-    np.testing.assert_allclose(fwd.cs, np.cumsum(i * g, axis=0), rtol=1e-13, atol=1e-15)  # c_t = c_{t-1} + i g
+    np.testing.assert_allclose(fwd.cs, np.cumsum(i * g, axis=0), rtol=1e-13, atol=1e-15)  # c_{t-1} + i g
     for (name, a), (_, b) in zip(p.items(), before.items()):
         np.testing.assert_array_equal(a, b, err_msg=name)
     with pytest.raises(TypeError, match="^p: "):

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import gru, lstm
-from ._checks import as_float_array, instance_of
+from ._checks import as_float_array, describe, instance_of, positive_float
 from .cell import _check_inputs
 
 
@@ -129,3 +129,27 @@ def gru_step(p: gru.GRUParams, x, h_prev) -> GRUJacobian:
         via_candidate = _rows_times((1 - z) * (1 - n ** 2), inner)
     direct = _diag(keep)
     return GRUJacobian(direct, via_gate, via_candidate, keep.copy(), direct + via_gate + via_candidate)
+
+
+def central_differences(p, x, h_prev, c_prev=None, eps: float = 1e-5) -> np.ndarray:
+    """The step Jacobian by central differences of ``lstm.step`` or ``gru.step``, to check the two
+    functions above: (B, 2d, 2d) for an LSTM (state ordered (h, c), like ``LSTMJacobian.full``), (B, d, d)
+    for a GRU (which takes no ``c_prev``). The examples are independent, so moving one coordinate of
+    every example's state at once gives one column of every example's Jacobian: 2 steps per column."""
+    instance_of("p", p, (lstm.LSTMParams, gru.GRUParams), "lstm.LSTMParams or gru.GRUParams")
+    eps = positive_float("eps", eps)
+    x, h = _step_inputs(p, x, h_prev)
+    if isinstance(p, lstm.LSTMParams):
+        _, h, c = lstm._states(p, x[None], h, c_prev, names=("x", "h_prev", "c_prev"))
+        state, d = np.concatenate([h, c], axis=1), p.d
+        step = lambda s: np.concatenate(lstm.step(p, x, s[:, :d], s[:, d:]), axis=1)
+    else:
+        if c_prev is not None:
+            raise TypeError(f"c_prev: a GRU has no cell state, expected None, got {describe(c_prev)}")
+        state, step = h, lambda s: gru.step(p, x, s)
+    J = np.empty(state.shape + state.shape[1:], state.dtype)
+    for m in range(state.shape[1]):
+        e = np.zeros_like(state)
+        e[:, m] = eps
+        J[:, :, m] = (step(state + e) - step(state - e)) / (2 * eps)
+    return J
