@@ -561,3 +561,4 @@ FUNCTIONS.update({
         "reference": Keys(lambda: {"ratio": {"one": 1.0}}, empty_ok=True),
         "styles": Keys(lambda: {"a": "--"}, empty_ok=True)},
 })
+FUNCTIONS["gru.jacobian_paths"] = {"update_bias": F(0.0), "T": I(3), "d": I(3), "n": I(2), "B": I(2)}

@@ -368,3 +368,47 @@ def test_bad_value_raises_a_clear_value_error(call, message):
 def test_bad_type_raises_a_clear_type_error(call, message):
     with pytest.raises(TypeError, match=message):
         call()
+
+
+# ---------------------------------------------------------------- the step Jacobians along a run, by path
+
+@pytest.mark.parametrize("variant", CELLS)
+@pytest.mark.parametrize("bias", [0.0, 2.5])
+def test_jacobian_paths_product_is_dh_T_dh_0_by_central_differences(variant, bias):
+    """product_full is σ_max of dh_T/dh_0, which central differences of gru.forward give directly."""
+    T, d, n, B, seed = 6, 3, 2, 2, 4
+    r = gru.jacobian_paths(bias, T=T, d=d, n=n, B=B, seed=seed, variant=variant)
+    xs = np.random.default_rng(seed).normal(size=(T, B, n))
+    p = gru.init_gru(n, d, 4, variant=variant, rng=seed)
+    keep_rows = slice(0, d) if variant == "simple" else slice(d, 2 * d)
+    p.b[keep_rows] = -bias if variant == "simple" else bias
+    fwd = gru.forward(p, xs, np.zeros((B, d)))
+    for b in range(B):
+        run = lambda h0, b=b: gru.forward(p, xs[:, b:b + 1], h0[None]).hs[-1, 0]       # h_T: (d,)
+        J = np.array([finite_difference(lambda h0, i=i, run=run: run(h0)[i], np.zeros(d)) for i in range(d)])
+        assert abs(np.linalg.norm(J, 2) - r.product_full[b]) < 1e-7 * np.linalg.norm(J, 2)
+    keep = fwd.gates[..., keep_rows]
+    keep = 1 - keep if variant == "simple" else keep
+    np.testing.assert_allclose(r.one_step_direct, keep.max(axis=2), rtol=1e-12)
+    np.testing.assert_allclose(r.product_direct, np.prod(keep, axis=0).max(axis=1), rtol=1e-12)
+    assert r.one_step_full.shape == r.one_step_gates.shape == (T, B) and r.update_bias == bias
+    assert np.all(r.one_step_gates > 0)                 # the paths through the gates are there
+
+
+def test_a_large_update_bias_keeps_the_gradient_along_the_direct_path():
+    low, high = (gru.jacobian_paths(bias, T=30, d=8, B=4, seed=1) for bias in (0.0, 4.0))
+    assert np.all(high.product_direct > 100 * low.product_direct)
+    share = lambda r: (r.one_step_direct / r.one_step_full).mean()
+    assert share(high) > share(low) + 0.05
+    assert high.one_step_gates.mean() < low.one_step_gates.mean() / 2
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(update_bias=float("nan")), ValueError, "update_bias: expected a finite"),
+    (dict(update_bias="1"), TypeError, "update_bias"),
+    (dict(T=0), ValueError, "T: expected an integer >= 1"),
+    (dict(variant="keras"), ValueError, "variant: expected one of"),
+])
+def test_jacobian_paths_refuses_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        gru.jacobian_paths(**kwargs)

@@ -25,10 +25,11 @@ from r * W_n h + b_hn, so the "torch" GRU keeps b_hn as ``bh`` and ``from_torch`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, instance_of, one_of, positive_int
+from ._checks import as_float_array, finite_float, instance_of, one_of, positive_int
 from .cell import Backward, Forward, _check_finite_gradient, _check_inputs
 from .lstm import (
     GatedParams,
@@ -263,3 +264,37 @@ def from_torch(state: dict) -> GRUParams:
     b = b_ih + np.concatenate([b_hh[:2 * d], np.zeros(d)])
     return GRUParams(U=state["weight_ih_l0"], W=W, b=b, bh=b_hh[2 * d:], V=state["linear.weight"],
                      c=state["linear.bias"], variant="torch")
+
+
+class JacobianPaths(NamedTuple):
+    """σ_max (largest singular value) of a GRU's step Jacobians dh_t/dh_{t-1}, split by path."""
+    one_step_full: np.ndarray     # (T, B) the full Jacobian, every path
+    one_step_direct: np.ndarray   # (T, B) the direct path diag(keep): the largest share kept
+    one_step_gates: np.ndarray    # (T, B) every other path (through z or u, and through n and r)
+    product_full: np.ndarray      # (B,) the product J_T ... J_1 of the full Jacobians
+    product_direct: np.ndarray    # (B,) diag(keep_T ... keep_1), the direct path over T steps
+    update_bias: float
+
+
+def jacobian_paths(update_bias: float = 0.0, T: int = 50, d: int = 32, n: int = 4, B: int = 8,
+                   seed: int = 0, variant: str = "torch") -> JacobianPaths:
+    """Step Jacobians (``jacobians.gru_step``) along a run of ``init_gru(n, d, 4, variant, rng=seed)`` on
+    xs ~ N(0, 1): (T, B, n) from ``seed``, the gate keeping h_{t-1} biased by ``update_bias`` (b_z; b_u =
+    -update_bias for "simple"). h_0 = 0."""
+    from . import jacobians  # here, as jacobians imports this module
+
+    update_bias, T = finite_float("update_bias", update_bias), positive_int("T", T)
+    d, n, B = positive_int("d", d), positive_int("n", n), positive_int("B", B)
+    xs = np.random.default_rng(positive_int("seed", seed, minimum=0)).normal(size=(T, B, n))
+    p = init_gru(n, d, 4, variant=variant, rng=seed)
+    simple = variant == "simple"                              # init_gru checked the variant
+    p.b[slice(0, d) if simple else slice(d, 2 * d)] = -update_bias if simple else update_bias
+    h_prev = np.concatenate([np.zeros((1, B, d)), forward(p, xs).hs[:-1]]).reshape(T * B, d)
+    J = jacobians.gru_step(p, xs.reshape(T * B, n), h_prev)
+    full, keep = J.full.reshape(T, B, d, d), J.keep.reshape(T, B, d)
+    product = np.eye(d)
+    for t in range(T):
+        product = full[t] @ product                          # J_t ... J_1
+    sigma = lambda M: np.linalg.norm(M, 2, axis=(-2, -1))
+    return JacobianPaths(sigma(full), keep.max(axis=2), sigma(J.gates.reshape(T, B, d, d)),
+                         sigma(product), np.prod(keep, axis=0).max(axis=1), update_bias)
