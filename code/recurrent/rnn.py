@@ -217,7 +217,9 @@ def from_torch(state: dict) -> Params:
 def sample(p: Params, first: int, steps: int, rng=0, temperature: float = 1.0, h0=None):
     """Generate ``steps`` token ids after ``first`` by feeding each sample back as the next input.
 
-    Needs n == k (inputs and outputs share one vocabulary). Returns an int array of length steps.
+    Each token is drawn from softmax(o_t / temperature): temperature 1 is the model's distribution,
+    a smaller one sharpens it towards the argmax (greedy decoding), a larger one flattens it. Needs
+    n == k (inputs and outputs share one vocabulary). Returns an int array of length steps.
     """
     _check_params(p)
     if p.n != p.k:
