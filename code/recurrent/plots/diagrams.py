@@ -249,9 +249,9 @@ def _wiring(ax, name, spec):
         decoder = name == "encoder_decoder" and t > 3
         label = f"$h_{t}$" if not bi else rf"$h^{{\rightarrow}}_{t}$"
         _node(ax, (t, rows["h"]), label, COLORS["accent"] if decoder else COLORS["h"], w=0.7, h=0.42,
-              size=size)
+              size=_FONT if bi else size)
         if bi:
-            _node(ax, (t, rows["b"]), rf"$h^{{\leftarrow}}_{t}$", COLORS["h"], w=0.7, h=0.42, size=size)
+            _node(ax, (t, rows["b"]), rf"$h^{{\leftarrow}}_{t}$", COLORS["h"], w=0.7, h=0.42, size=_FONT)
         if t > 1:
             _wire(ax, [(t - 0.65, rows["h"]), (t - 0.35, rows["h"])])
             if bi:
