@@ -42,7 +42,8 @@ def one_to_many(p: Params, x, T_out: int, h0=None, feedback: bool = True):
     """One input, then ``T_out`` outputs. x: (B, n) -> os: (T_out, B, k).
 
     After the first step the input is the previous step's most likely output as a one-hot vector
-    (``feedback=True``, which needs n == k) or a zero vector (``feedback=False``).
+    (``feedback=True``, which needs n == k: greedy decoding, the argmax at every step, never a sample)
+    or a zero vector (``feedback=False``).
     """
     instance_of("p", p, Params, "rnn.Params")
     T_out, feedback = positive_int("T_out", T_out), as_bool("feedback", feedback)
@@ -63,8 +64,8 @@ def encoder_decoder(enc: Params, dec: Params, xs, T_out: int, start: int = 0):
     """Sequence to sequence of another length. xs: (T_in, B, n) -> (os: (T_out, B, k), context: (B, d)).
 
     The encoder's last hidden state (the context) is the decoder's initial state; the decoder starts
-    from the one-hot token ``start`` and feeds back its own most likely outputs. Only the encoder's
-    U, W, b are used. The two cells must have the same hidden size d.
+    from the one-hot token ``start`` and feeds back its own most likely outputs (greedy decoding).
+    Only the encoder's U, W, b are used. The two cells must have the same hidden size d.
     """
     instance_of("enc", enc, Params, "rnn.Params")
     instance_of("dec", dec, Params, "rnn.Params")
