@@ -62,11 +62,16 @@ def equation(notebook: str, label: str) -> str:
 
 
 def cho_candidate() -> str:
-    """The inline formula of Cho et al.'s candidate in the GRU chapter: W_n (r_t odot h_{t-1})."""
-    text = re.sub(r"\$\$.*?\$\$", " ", markdown("gru.ipynb"), flags=re.S)
-    found = [m for m in re.findall(r"\$([^$]+)\$", text)
-             if m.lstrip().startswith("n_t") and r"W_n(r_t\odoth_{t-1})" in m.replace(" ", "")]
-    assert found, "gru.ipynb: no inline formula n_t = ... W_n (r_t \\odot h_{t-1}) ... (Cho's candidate)"
+    """Cho et al.'s candidate in the GRU chapter, n_t = ... W_n (r_t odot h_{t-1}) ...: one line of an
+    inline or display formula (display lines split at \\\\ and \\qquad)."""
+    text = markdown("gru.ipynb")
+    segments = re.findall(r"\$\$(.*?)\$\$", text, re.S) + re.findall(
+        r"(?<!\$)\$([^$]+)\$(?!\$)", re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S))
+    pieces = [piece.replace("&", " ") for segment in segments
+              for piece in re.split(r"\\\\|\\qquad", segment)]
+    found = [piece for piece in pieces if piece.strip().startswith("n_t")
+             and r"W_n(r_t\odoth_{t-1})" in piece.replace(" ", "")]
+    assert found, "gru.ipynb: no formula n_t = ... W_n (r_t \\odot h_{t-1}) ... (Cho's candidate)"
     return found[0]
 
 
