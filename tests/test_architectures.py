@@ -107,3 +107,24 @@ def test_bad_input_raises_a_clear_value_error(p, call, message):
 def test_bad_type_raises_a_clear_type_error(p, call, message):
     with pytest.raises(TypeError, match=message):
         call(p)
+
+
+def test_one_to_many_is_greedy_decoding_the_limit_of_sampling_at_low_temperature():
+    """Feeding back the argmax (one_to_many) gives the sequence rnn.sample draws as temperature -> 0."""
+    p = rnn.init_params(5, 8, 5, rng=4)
+    for first in range(5):
+        greedy = arch.one_to_many(p, np.eye(5)[[first]], T_out=12).argmax(axis=-1)[:, 0]
+        np.testing.assert_array_equal(greedy, rnn.sample(p, first, 12, rng=0, temperature=1e-4))
+
+
+def test_sampling_draws_from_the_softmax_of_the_logits_over_the_temperature():
+    """The first token's frequencies over many draws match softmax(o_1 / tau), for tau = 0.5 and 2."""
+    p = rnn.init_params(4, 6, 4, rng=2)
+    p.V *= 4.0                                           # logits far enough apart for tau to matter
+    o1 = rnn.forward(p, np.eye(4)[[[1]]]).os[0, 0]
+    rng = np.random.default_rng(0)
+    for tau in (0.5, 2.0):
+        draws = np.array([rnn.sample(p, 1, 1, rng=rng, temperature=tau)[0] for _ in range(3000)])
+        freq = np.bincount(draws, minlength=4) / len(draws)
+        expected = np.exp(o1 / tau) / np.exp(o1 / tau).sum()
+        assert np.abs(freq - expected).max() < 0.04, (tau, freq, expected)
