@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from recurrent import fixed_points, memory, plots, remedies, spectral
+from recurrent import fixed_points, fixed_points_2d, memory, plots, remedies, spectral
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +38,15 @@ def examples():
     L = remedies.cliff_loss(*np.meshgrid(ws, bs))
     return {
         "unrolled": lambda: plots.unrolled(3),
+        "rnn_cell": plots.rnn_cell,
+        "lstm_cell": plots.lstm_cell,
+        "gru_cell": plots.gru_cell,
+        "architectures": plots.architectures,
+        "phase_portrait": lambda: plots.phase_portrait(fixed_points_2d.phase_portrait(
+            [[0.9, -0.6], [0.6, 0.9]], [0.0, 0.0], [[0.05, 0.0], [0.9, 0.9]], steps=40, grid=9), "portrait"),
+        "along_training": lambda: plots.along_training(
+            [0, 10, 20], {"gradient": ("norm", True, {"rnn": rng.uniform(1e-6, 1, (5, 3))}),
+                          "radius": ("ρ", False, {"rnn": rng.uniform(0.5, 1.5, (5, 3))})}, "along training"),
         "heatmap": lambda: plots.heatmap(np.eye(3), list("abc"), list("xyz"), "one-hot", "entry", "step"),
         "error_bars": lambda: plots.error_bars({"U": 1e-10, "W": 3e-9}, 1e-7, "gradient check"),
         "minibatch_noise": lambda: plots.minibatch_noise([1, 4, 16], [[1.0, 0.26, 0.06], [2.0, 0.5, 0.13]],
@@ -66,6 +75,9 @@ def examples():
     }
 
 
+# drawings without data axes (their labels are the equations' symbols: tests/test_diagrams.py)
+DIAGRAMS = {"unrolled", "rnn_cell", "lstm_cell", "gru_cell", "architectures"}
+
 # builders whose y values may span decades on purpose on a linear axis, and why
 LINEAR_ON_PURPOSE = {"gate_trace": "gate values are probabilities in [0, 1]: 2e-9 and 1 both mean shut/open"}
 
@@ -89,7 +101,7 @@ def test_every_figure_is_labelled_titled_and_log_scaled_where_it_spans_decades(n
     fig = examples()[name]()
     try:
         shown = [ax for ax in fig.axes if ax.axison and ax.get_label() != "<colorbar>"]
-        assert shown or name == "unrolled"
+        assert shown or name in DIAGRAMS
         titled = [ax.get_title() for ax in fig.axes] + [fig.get_suptitle()]
         assert any(titled), f"{name}: no title"
         for ax in shown:
