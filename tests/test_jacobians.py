@@ -234,3 +234,23 @@ def test_central_differences_of_the_package_agree_with_the_tests_reference():
         jacobians.central_differences(None, x, h)
     with pytest.raises(ValueError, match="^eps: "):
         jacobians.central_differences(q, x, h, eps=0.0)
+
+
+def test_the_transposed_jacobians_are_one_step_of_the_backward_passes():
+    """One step of BPTT maps the gradient at (h_t, c_t) to the gradient at (h_{t-1}, c_{t-1}) by J_t^T:
+    lstm.backward and gru.backward over T = 1 with no loss on the output agree with the Jacobians."""
+    p, x, h, c = lstm_case(seed=9)
+    rng = np.random.default_rng(9)
+    d_h, d_c = rng.normal(size=(2, 2, p.d))
+    fwd = lstm.forward(p, x[None], h, c)
+    back = lstm.backward(p, x[None], fwd, np.zeros((1, 2, p.k)), d_h, d_c)
+    J = jacobians.lstm_step(p, x, h, c).full
+    expected = np.einsum("bji,bj->bi", J, np.concatenate([d_h, d_c], axis=1))
+    np.testing.assert_allclose(np.concatenate([back.d_h0, back.d_c0], axis=1), expected, rtol=1e-12,
+                               atol=1e-14)
+    for variant in VARIANTS:
+        q, x, h = gru_case(variant, seed=9)
+        fwd = gru.forward(q, x[None], h)
+        back = gru.backward(q, x[None], fwd, np.zeros((1, 2, q.k)), d_h)
+        expected = np.einsum("bji,bj->bi", jacobians.gru_step(q, x, h).full, d_h)
+        np.testing.assert_allclose(back.d_h0, expected, rtol=1e-12, atol=1e-14, err_msg=variant)
