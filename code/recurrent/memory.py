@@ -4,6 +4,11 @@ For the LSTM, c_t = f_t * c_{t-1} + i_t * g_t, so the direct path from c_{t-1} t
 Jacobian diag(f_t); the gates add further paths through h_{t-1}. This module measures what reaches
 earlier steps when the loss sits at the last step, for the LSTM beside the plain tanh RNN, and
 builds the small hand-set LSTM that stores a value on a "write" signal and drops it on "forget".
+
+The 1997 cell had no forget gate (c_t = c_{t-1} + i_t * g_t, the constant error carousel):
+``without_forget_gate`` makes it from any LSTM, ``cell_state_sizes`` shows its cell state drifting
+where the forget gate keeps it bounded, and ``jacobian_paths`` compares the full step Jacobians
+(``jacobians.lstm_step``) with the direct path diag(f_t), one step and over T steps.
 """
 from __future__ import annotations
 
