@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recurrent import bptt, rnn, spectral
 from differences import finite_difference
+from recurrent import bptt, rnn, spectral
 
 
 @pytest.mark.parametrize("family", spectral.FAMILIES)

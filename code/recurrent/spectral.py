@@ -59,7 +59,8 @@ class GradientNorms:
 
 @dataclass(frozen=True, eq=False)
 class FreeRun:
-    """A tanh network without inputs, h_t = tanh(W h_{t-1}) from h_0, and a unit gradient pushed back from h_T.
+    """A tanh network without inputs, h_t = tanh(W h_{t-1}) from h_0, and a unit gradient pushed back
+    from h_T.
 
     ``t``: (T + 1,) steps; ``states``: (T + 1, d) with states[0] = h_0; ``norm``: (T + 1,) ||h_t||;
     ``grad``: (T + 1,) ||dL/dh_k|| for a random unit gradient dL/dh_T, so grad[T] = 1.
