@@ -38,7 +38,7 @@ def test_the_errata_cover_all_five_seeds_in_order():
 
 
 def test_every_entry_links_to_the_chapters_and_shows_a_computation():
-    for seed, source, following in entries():
+    for _seed, source, following in entries():
         title = source.splitlines()[0]
         assert LINK.search(source), f"{title}: no link to the chapter that develops it"
         assert following is not None and following["cell_type"] == "code", title
