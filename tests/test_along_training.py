@@ -87,8 +87,10 @@ def test_measure_rnn_reads_its_parts():
     assert m.sigma_W == pytest.approx(np.linalg.norm(p.W, 2), rel=1e-13)
     assert m.rho_W == pytest.approx(np.abs(np.linalg.eigvals(p.W)).max(), rel=1e-12)
     hs = bptt.forward(p, xs).hs
-    by_hand = [np.linalg.norm(np.diag(1 - hs[t, b] ** 2) @ p.W, 2) for t in range(12) for b in range(4)]
-    assert m.sigma_J == pytest.approx(np.mean(by_hand), rel=1e-12)
+    by_hand = np.array([[np.linalg.norm(np.diag(1 - hs[t, b] ** 2) @ p.W, 2) for b in range(4)]
+                        for t in range(12)])
+    assert m.sigma_J == pytest.approx(np.exp(np.log(by_hand).mean()), rel=1e-12)
+    assert m.bound == pytest.approx(np.prod(by_hand[1:], axis=0).max(), rel=1e-12)
     assert np.isnan(m.ratio_c) and np.isnan(m.forget)
 
 
@@ -101,7 +103,18 @@ def test_measure_lstm_reads_its_parts():
     f = bptt.forward(p, xs).gates[..., 4:8]
     assert m.forget == pytest.approx(f.max(-1).mean(), rel=1e-13)
     assert 0 < m.forget < 1 and m.sigma_J > 0
-    assert np.isnan(m.sigma_W) and np.isnan(m.rho_W)
+    assert np.isnan(m.sigma_W) and np.isnan(m.rho_W) and np.isnan(m.bound)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("cell", ["tanh", "irnn"])
+def test_the_ratio_never_exceeds_the_singular_value_bound(cell, seed):
+    rng = np.random.default_rng(seed)
+    p = long_range.init_model(cell, 6, rng=seed)
+    p.W *= rng.uniform(0.5, 2.0)
+    xs, y = long_range.adding_problem(15, 5, rng=seed)
+    m = along_training.measure(p, xs, y)
+    assert 0 < m.ratio <= m.bound * (1 + 1e-12)
 
 
 @pytest.mark.parametrize("cell", ["tanh", "lstm"])

@@ -12,8 +12,12 @@ The step Jacobian of each cell, at every step t and every sequence b of the prob
 
 What a checkpoint records for every seed (``Checkpoints``): the gradient ratio
 ||dL/dh_1|| / ||dL/dh_T|| (``long_range.hidden_gradient_norms``; for the LSTM also the ratio at c),
-the mean over t and b of sigma_max(J_t), and either sigma_max(W) and rho(W) of the recurrent weights
-(RNN) or the mean over t and b of max_j f_tj (LSTM). Recording does not change the training: the
+the geometric mean over t and b of sigma_max(J_t), and either sigma_max(W) and rho(W) of the
+recurrent weights and the bound on the ratio (RNN), or the mean over t and b of max_j f_tj (LSTM).
+With the loss at step T only, dL/dh_1 = J_2^T ... J_T^T dL/dh_T for each sequence, so (with the
+Frobenius norms over the batch that ``bptt.gradient_norms`` takes)::
+
+    ratio <= bound = max_b prod_{t=2}^{T} sigma_max(J_t^(b)) Recording does not change the training: the
 run is trained in chunks of ``every`` steps, which ``SeedRuns.train`` continues exactly.
 """
 from __future__ import annotations
@@ -71,7 +75,8 @@ class Measurement(NamedTuple):
 
     ratio: float        # ||dL/dh_1|| / ||dL/dh_T||
     ratio_c: float      # ||dL/dc_1|| / ||dL/dc_T|| (LSTM), else NaN
-    sigma_J: float      # mean over t and b of sigma_max(J_t)
+    sigma_J: float      # geometric mean over t and b of sigma_max(J_t)
+    bound: float        # max_b prod_{t=2}^T sigma_max(J_t^(b)), an upper bound on ratio (RNN), else NaN
     sigma_W: float      # sigma_max(W) (RNN), else NaN
     rho_W: float        # spectral radius of W (RNN), else NaN
     forget: float       # mean over t and b of max_j f_tj, sigma_max of dc_t/dc_{t-1} (LSTM), else NaN
@@ -83,15 +88,17 @@ def measure(p, xs, y) -> Measurement:
     ratio = float(norms.h[0] / norms.h[-1])
     if isinstance(p, lstm.LSTMParams):
         f = bptt.forward(p, xs).gates[..., p.d:2 * p.d]              # blocks i, f, g, o
-        sigma = largest_singular_values(lstm_step_jacobians(p, xs)).mean()
-        return Measurement(ratio, float(norms.c[0] / norms.c[-1]), float(sigma), np.nan, np.nan,
-                           float(f.max(axis=-1).mean()))
+        log_sigma = np.log(largest_singular_values(lstm_step_jacobians(p, xs)))
+        return Measurement(ratio, float(norms.c[0] / norms.c[-1]), float(np.exp(log_sigma.mean())),
+                           np.nan, np.nan, np.nan, float(f.max(axis=-1).mean()))
     if not isinstance(p, rnn.Params) or p.activation not in ("tanh", "relu"):
         raise TypeError(f"p: expected a tanh or ReLU rnn.Params or an lstm.LSTMParams, got "
                         f"{type(p).__name__}")
-    sigma = largest_singular_values(rnn_step_jacobians(p, xs)).mean()
+    with np.errstate(divide="ignore"):               # a ReLU step with every unit off has sigma 0
+        log_sigma = np.log(largest_singular_values(rnn_step_jacobians(p, xs)))    # (T, B)
+    bound = np.exp(log_sigma[1:].sum(axis=0).max())
     W_sigma = np.linalg.svd(p.W, compute_uv=False)[0]
-    return Measurement(ratio, np.nan, float(sigma), float(W_sigma),
+    return Measurement(ratio, np.nan, float(np.exp(log_sigma.mean())), float(bound), float(W_sigma),
                        float(np.abs(np.linalg.eigvals(p.W)).max()), np.nan)
 
 
@@ -102,6 +109,7 @@ class Checkpoints(NamedTuple):
     ratio: np.ndarray
     ratio_c: np.ndarray
     sigma_J: np.ndarray
+    bound: np.ndarray
     sigma_W: np.ndarray
     rho_W: np.ndarray
     forget: np.ndarray

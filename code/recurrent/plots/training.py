@@ -16,6 +16,7 @@ def along_training(step, panels: dict, title: str, xlabel: str = "training step"
     logarithmic, and ``runs`` mapping a label to an (S, C) array, one row per seed (drawn as
     ``seeds(..., show="lines")``: every seed thin, the median thick). ``reference`` maps a panel title
     to that panel's grey reference lines (name -> value); ``styles`` maps a label to a line format.
+    Each panel's legend is below it.
     """
     step = array("step", step, finite=True)
     panels = mapping("panels", panels)
@@ -23,7 +24,7 @@ def along_training(step, panels: dict, title: str, xlabel: str = "training step"
     for name in reference:
         if name not in panels:
             raise ValueError(f"reference: expected titles of panels {list(panels)}, got {name!r}")
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels) + 0.6, 3.8))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels) + 0.6, 5.0))
     for ax, (name, spec) in zip(np.atleast_1d(axes), panels.items()):
         if not isinstance(spec, tuple) or len(spec) != 3:
             raise TypeError(f"panels[{name!r}]: expected a tuple (ylabel, log, runs), got "
@@ -36,5 +37,6 @@ def along_training(step, panels: dict, title: str, xlabel: str = "training step"
                                  f"(S, {len(step)}), got {values.shape}")
         seeds(step, runs, text("panels", name), xlabel, ylabel, show="lines", log=log,
               reference=reference.get(name), styles=styles, ax=ax)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17))   # below, not over, the data
     fig.suptitle(text("title", title))
     return fig
