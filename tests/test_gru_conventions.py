@@ -8,6 +8,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recurrent import data, gru
 from recurrent import gru_conventions as gc
@@ -68,6 +70,29 @@ def test_every_pair_is_translated_exactly_or_refused(source, target):
         assert np.abs(hs_p - hs_q).max() < 1e-12
         book = gc.to_book(q, target)                 # the book's implementation agrees too
         assert np.abs(gru.forward(book, xs, h0).hs - hs_p).max() < 1e-12
+
+
+@settings(max_examples=150, deadline=None)
+@given(source=st.sampled_from(NAMES), target=st.sampled_from(NAMES), n_=st.integers(1, 5),
+       d_=st.integers(1, 5), seed=st.integers(0, 10**6))
+def test_translations_hold_for_random_sizes(source, target, n_, d_, seed):
+    p = random_params(source, seed, n=n_, d=d_)
+    s, t = gc.CONVENTIONS[source], gc.CONVENTIONS[target]
+    # a 1 x 1 W_n is diagonal: the reset moves across W_n exactly if no b_hn stands in the way
+    moves = (d_ == 1 and "none" not in (s.reset, t.reset) and s.reset != t.reset
+             and (s.reset == "before" or s.biases == "none")
+             and (t.biases != "none" or s.biases == "none"))
+    if not (exact(source, target) or moves):
+        with pytest.raises(ValueError, match="target: "):
+            gc.convert(p, source, target)
+        return
+    q = gc.convert(p, source, target)
+    rng = np.random.default_rng(seed)
+    x, h = rng.normal(size=(3, n_)), rng.normal(size=(3, d_))
+    for _ in range(4):
+        h_p, h_q = gc.step(p, source, x, h), gc.step(q, target, x, h)
+        assert np.abs(h_p - h_q).max() < 1e-12
+        h = h_p
 
 
 def test_the_named_conventions_follow_the_texts():
@@ -153,6 +178,10 @@ def test_reset_placement_maps_only_for_diagonal_W_n_and_zero_b_hn():
     p["W"][2 * d, d - 1] = 1e-3                        # one off-diagonal entry is enough to refuse
     with pytest.raises(ValueError, match="diagonal W_n"):
         gc.convert(p, "book_torch", "d2l")
+    one = random_params("cho", 0, d=1)                 # d = 1: W_n is 1 x 1, so diagonal
+    q = gc.convert(one, "cho", "pytorch")
+    x, h = np.ones((2, n)), np.full((2, 1), 0.3)
+    assert np.abs(gc.step(one, "cho", x, h) - gc.step(q, "pytorch", x, h)).max() < 1e-12
 
 
 def test_an_always_open_reset_reduces_to_the_simplified_gru():
