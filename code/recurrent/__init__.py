@@ -10,12 +10,16 @@
     echo           ch. 2: the delayed-echo experiment, truncation windows over seeds
     spectral       ch. 3: Jacobian products, gradient norms through time, SVD and eigenvalues
     fixed_points   ch. 4: iterated maps, fixed points, t-fold derivatives, bifurcations
+    fixed_points_2d ch. 4: the two-unit map, its fixed points, orbits and attracting closed curve
     remedies       ch. 5: clipping and the cliff model
     vanishing      ch. 5: input reversal, IRNN/orthogonal initialisation, the forget-gate bias
     lstm           ch. 6: the LSTM cell, forward and backward
-    memory         ch. 6: gradient through the LSTM's cell state, the hand-set LSTM
+    memory         ch. 6: gradient through the LSTM's cell state, the hand-set LSTM, the 1997 cell
+    jacobians      ch. 6-7: the full one-step Jacobians of the LSTM and the GRU, path by path
     gru            ch. 7: three GRU variants, forward and backward
+    gru_conventions ch. 7: the GRU as each text writes it, and exact translations between them
     long_range     ch. 8: the adding problem, training the four cells, experiments over seeds
+    along_training ch. 8: step Jacobians and gradient ratios measured at checkpoints during training
     stacked        ch. 8: several seeds' models stacked, their forward pass
     stacked_grads  ch. 8: the stacked models' backward pass
     tasks          toy data: the shipped text, vocabularies, batches, the delayed-echo task
