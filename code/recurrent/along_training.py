@@ -17,8 +17,10 @@ recurrent weights and the bound on the ratio (RNN), or the mean over t and b of 
 With the loss at step T only, dL/dh_1 = J_2^T ... J_T^T dL/dh_T for each sequence, so (with the
 Frobenius norms over the batch that ``bptt.gradient_norms`` takes)::
 
-    ratio <= bound = max_b prod_{t=2}^{T} sigma_max(J_t^(b)) Recording does not change the training: the
-run is trained in chunks of ``every`` steps, which ``SeedRuns.train`` continues exactly.
+    ratio <= bound = max_b prod_{t=2}^{T} sigma_max(J_t^(b))
+
+Recording does not change the training: the run is trained in chunks of ``every`` steps, which
+``SeedRuns.train`` continues exactly.
 """
 from __future__ import annotations
 
