@@ -85,13 +85,16 @@ BIB = """
 @misc{alpha2000, author = {Alpha, Ann}, title = {First}, year = {2000}}
 @misc{beta2001, author = {Beta, Ben}, title = {Second}, year = {2001}}
 @misc{gamma2002, author = {Gamma, Gil}, title = {Third}, year = {2002}}
+@misc{delta2003, author = {Delta, Dan}, title = {Fourth}, year = {2003}}
 """
 PAGES = {
-    "index": "Home\n====\n\n.. toctree::\n\n   one\n   two\n   refs\n",
+    "index": "Home\n====\n\n.. toctree::\n\n   one\n   two\n   three\n   refs\n",
     "one": "Chapter one\n===========\n\nIntro :cite:p:`alpha2000`.\n\n"
            "Deep section\n------------\n\nAgain :cite:t:`alpha2000,beta2001`.\n",
     "two": "Chapter two\n===========\n\nSome text.\n\nLater part\n----------\n\n"
            "Here :cite:p:`beta2001`.\n",
+    "three": "Chapter three\n=============\n\nPowers :math:`W^t`\n------------------\n\n"
+             "Here :cite:p:`delta2003`.\n",
     "refs": "References\n==========\n\n.. bibliography::\n   :all:\n",
 }
 
@@ -145,3 +148,11 @@ def test_the_links_point_at_existing_anchors(tiny_book):
     for page, anchor in re.findall(r'href="(\w+)\.html#([\w-]+)"', html):
         target = (tiny_book / f"{page}.html").read_text(encoding="utf-8")
         assert f'id="{anchor}"' in target, (page, anchor)
+
+
+def test_a_link_whose_title_holds_math_makes_the_page_load_mathjax(tiny_book):
+    """The references page has no math of its own; a section title with math copied into a link
+    must still be typeset, so the page loads MathJax."""
+    html = (tiny_book / "refs.html").read_text(encoding="utf-8")
+    assert 'class="math' in _entry(html, "Delta")
+    assert re.search(r"<script[^>]+mathjax", html)

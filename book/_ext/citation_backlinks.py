@@ -113,6 +113,10 @@ def _add_backlinks(app, doctree, fromdocname):
                                     internal=True)
         para += nodes.Text(".")
         entry += para
+    if any(True for _ in doctree.findall(nodes.math)):
+        # Section titles copied into the links may hold math: the page then needs MathJax, which
+        # Sphinx adds only to pages whose math it saw while reading them.
+        env.get_domain("math").data["has_equations"][fromdocname] = True
 
 
 def setup(app):
