@@ -91,3 +91,47 @@ def test_the_books_gru_on_each_sequence_alone_is_torchs_packed_encoder(case):
     hs, h_n = encoder_one_by_one(f)
     np.testing.assert_allclose(hs, f["hs"], rtol=0, atol=TOL)
     np.testing.assert_allclose(h_n, f["h_n"], rtol=0, atol=TOL)
+
+
+def decoder_by_hand(f: dict):
+    """The teacher-forced decoder of the fixture's docstring, written out with the book's GRU step:
+    logits (T_y, B, V) and, with attention, the weights alphas (T_y, B, T_x)."""
+    hs, mask, attention = f["hs"], f["src_mask"], bool(f["attention"])
+    h_n = f["h_n"]
+    h_fin = np.concatenate([h_n[-2], h_n[-1]], axis=1) if bool(f["bidirectional"]) else h_n[-1]
+    s = np.tanh(h_fin @ f["bridge.weight"].T + f["bridge.bias"])
+    p = cell(f, "dec_gru.*")
+    logits, alphas = [], []
+    for t in range(len(f["tgt_in"])):
+        x = f["dec_embedding.weight"][f["tgt_in"][t]]
+        if attention:
+            e = np.einsum("tba,a->bt", np.tanh(s @ f["W_a.weight"].T + hs @ f["U_a.weight"].T),
+                          f["v.weight"][0])
+            e = np.where(mask.T > 0, e, -np.inf)
+            alpha = np.exp(e - e.max(1, keepdims=True))
+            alpha /= alpha.sum(1, keepdims=True)
+            context = np.einsum("bt,tbd->bd", alpha, hs)
+            alphas.append(alpha)
+            x = np.concatenate([x, context], axis=1)
+        s = gru.step(p, x, s)
+        top = np.concatenate([s, context], axis=1) if attention else s
+        logits.append(top @ f["out.weight"].T + f["out.bias"])
+    return np.stack(logits), (np.stack(alphas) if attention else None)
+
+
+@pytest.mark.parametrize("case", FIXTURES["seq2seq_model"])
+def test_the_fixture_model_is_the_one_its_script_states(case):
+    f = torch_case("seq2seq_model", case)
+    hs, h_n = encoder_one_by_one(f)
+    np.testing.assert_allclose(hs, f["hs"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(h_n, f["h_n"], rtol=0, atol=TOL)
+    logits, alphas = decoder_by_hand(f)
+    np.testing.assert_allclose(logits, f["logits"], rtol=0, atol=TOL)
+    if alphas is not None:
+        np.testing.assert_allclose(alphas, f["alphas"], rtol=0, atol=TOL)
+        assert np.all(f["alphas"][:, f["src_mask"].T == 0] == 0)     # PAD gets weight exactly 0
+    z = logits - logits.max(-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, f["tgt_out"][..., None], -1)[..., 0]
+    m = f["tgt_mask"]
+    assert (nll * m).sum() / m.sum() == pytest.approx(float(f["loss"]), abs=TOL)
