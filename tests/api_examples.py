@@ -562,3 +562,34 @@ FUNCTIONS.update({
         "styles": Keys(lambda: {"a": "--"}, empty_ok=True)},
 })
 FUNCTIONS["gru.jacobian_paths"] = {"update_bias": F(0.0), "T": I(3), "d": I(3), "n": I(2), "B": I(2)}
+
+# --- S1 (issue 11): the seq2seq digit tasks, padded batches, bucketing, and decoding ----------------
+def _toy_step():
+    table = np.log(np.array([[0.1, 0.5, 0.2, 0.2], [0.3, 0.3, 0.2, 0.2], [0.25, 0.25, 0.25, 0.25],
+                             [0.4, 0.1, 0.1, 0.4]]))
+    return _first("decoding.bigram_step")(table)
+
+
+_SRC_IDS = lambda: np.array([[3, 4], [5, 6], [7, 0]])              # noqa: E731 (two sequences, 3 and 2)
+_SRC_MASK = lambda: np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])  # noqa: E731
+MODULES["seq2seq_data"] = {
+    "text": Text("4711"), "source": Text("4711"), "task": Opt("reverse", ("reverse", "copy", "addition")),
+    "count": I(4), "min_len": I(1), "max_len": I(3), "batch_size": I(2), "rng": RNG,
+    "ids": Ids(_SRC_IDS, 14, tied=(0, 1)), "mask": A(_SRC_MASK, tied=(0, 1)),
+    "sequences": Obj(lambda: [np.array([3, 4, 5]), np.array([6])], wrong=lambda: [np.array([3, 99])]),
+    "sources": Obj(lambda: ["47", "1"], wrong=lambda: ["4a", "1"]),
+    "targets": Obj(lambda: ["74", "1"], wrong=lambda: ["74"]), "reverse_source": BOOL_FALSE,
+    "lengths": Ids(lambda: np.array([3, 1, 2, 5, 4, 2]), None),
+    "batches": Obj(lambda: [np.array([0, 1]), np.array([2, 3, 4, 5])], wrong=lambda: [np.array([0, 9])]),
+}
+FUNCTIONS["seq2seq_data.decode"] = {"ids": Ids(lambda: np.array([1, 5, 6, 2, 0]), 14, empty_ok=True)}
+MODULES["decoding"] = {
+    "step": Fn(_toy_step), "state0": Obj(lambda: np.zeros((1, 2)), wrong=lambda: np.zeros((2, 2))),
+    "bos": I(0, minimum=0), "eos": I(1, minimum=0), "max_len": I(3), "width": I(2),
+    "alpha": F(0.6, 0, None, "[]"), "temperature": F(1.0, 0, None, "(]"), "rng": RNG, "count": I(2),
+    "length": I(3), "tokens": Ids(lambda: np.array([2, 3, 1]), 4),
+    "state": Obj(lambda: (np.zeros((2, 3)), np.ones((2, 1))), wrong=lambda: (np.zeros((2, 3)), np.ones(3))),
+    "index": Ids(lambda: np.array([1, 1, 0]), 2),
+    "log_p": A(lambda: np.log(np.full((3, 3), 1 / 3)), tied=(0, 1)),
+}
+FUNCTIONS["decoding.greedy_batch"] = {"state0": Obj(lambda: np.zeros((3, 2)), wrong=lambda: np.zeros(3))}
