@@ -592,4 +592,6 @@ MODULES["decoding"] = {
     "index": Ids(lambda: np.array([1, 1, 0]), 2),
     "log_p": A(lambda: np.log(np.full((3, 3), 1 / 3)), tied=(0, 1)),
 }
-FUNCTIONS["decoding.greedy_batch"] = {"state0": Obj(lambda: np.zeros((3, 2)), wrong=lambda: np.zeros(3))}
+FUNCTIONS["decoding.greedy_batch"] = {
+    "state0": Obj(lambda: np.zeros((3, 2)), wrong=lambda: (np.zeros((3, 2)), np.zeros((2, 2))))}
+FUNCTIONS["seq2seq_data.lengths"] = {"mask": A(_SRC_MASK)}            # any (T, B) prefix mask is valid

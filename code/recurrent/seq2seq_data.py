@@ -49,10 +49,14 @@ class Batch(NamedTuple):
 
 def encode(text: str) -> np.ndarray:
     """The ids (L,) int of a string of symbols ("0123456789+"), without BOS or EOS."""
-    instance_of("text", text, str, "a str")
+    return _encode("text", text)
+
+
+def _encode(name: str, text) -> np.ndarray:
+    instance_of(name, text, str, "a str")
     unknown = sorted(set(text) - set(_ID))
     if unknown:
-        raise ValueError(f"text: expected characters of {SYMBOLS!r}, got {unknown}")
+        raise ValueError(f"{name}: expected characters of {SYMBOLS!r}, got {unknown}")
     return np.array([_ID[s] for s in text], dtype=np.int64)
 
 
@@ -173,10 +177,12 @@ def make_batch(sources, targets, reverse_source: bool = False) -> Batch:
     if len(targets) != len(sources):
         raise ValueError(f"targets: expected as many strings as sources ({len(sources)}), got {len(targets)}")
     as_bool("reverse_source", reverse_source)
-    src, src_mask = pad_batch([encode(s) for s in sources])
+    if min(len(s) for s in sources) == 0:
+        raise ValueError(f"sources: expected non-empty strings, got an empty one at {sources.index('')}")
+    src, src_mask = pad_batch([_encode(f"sources[{i}]", s) for i, s in enumerate(sources)])
     if reverse_source:
         src = reverse_within(src, src_mask)
-    ys = [encode(y) for y in targets]
+    ys = [_encode(f"targets[{i}]", y) for i, y in enumerate(targets)]
     dec_in, dec_mask = pad_batch([np.concatenate([[BOS], y]).astype(np.int64) for y in ys])
     dec_out, _ = pad_batch([np.concatenate([y, [EOS]]).astype(np.int64) for y in ys])
     return Batch(src, src_mask, dec_in, dec_out, dec_mask)
