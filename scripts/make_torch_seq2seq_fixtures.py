@@ -27,6 +27,11 @@ layer's, forward and backward concatenated). With attention, at step t (Bahdanau
 
 and without it s_t = GRU(emb(y_{t-1}), s_{t-1}), o_t = V s_t + c. The loss is the cross-entropy of
 o_t against the true next token, summed over the real target tokens and divided by their number.
+
+code/recurrent/data/torch/seq2seq_attention.npz, case "step": one step of that attention on its own,
+for a random query s_{t-1} and random encoder outputs hs (random at PAD positions too, which must take
+no part), and L = sum(d_context * c_t) + sum(d_weights * alpha_t), so that d_context and d_weights are
+the gradients entering from above.
 """
 from __future__ import annotations
 
@@ -115,6 +120,31 @@ def additive_attention(s_prev, hs, src_mask, W_a, U_a, v):
     return e, alpha, torch.einsum("bt,tbd->bd", alpha, hs)
 
 
+def attention_case(name: str, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    S, B, D, d_q, a = max(SRC_LENGTHS), len(SRC_LENGTHS), SIZES["d"], SIZES["d_dec"], SIZES["a"]
+    _, mask = padded(rng, SRC_LENGTHS, SIZES["V_src"])
+    arrays = {"src_mask": mask, "src_lengths": np.array(SRC_LENGTHS),
+              "query": rng.normal(0, 1, (B, d_q)), "hs": rng.normal(0, 1, (S, B, D))}
+    modules = {"W_a": torch.nn.Linear(d_q, a, bias=False, dtype=torch.float64),
+               "U_a": torch.nn.Linear(D, a, bias=False, dtype=torch.float64),
+               "v": torch.nn.Linear(a, 1, bias=False, dtype=torch.float64)}
+    for prefix, module in modules.items():
+        set_weights(module, prefix, arrays, rng, scale=0.8)
+    query = torch.from_numpy(arrays["query"]).clone().requires_grad_(True)
+    hs = torch.from_numpy(arrays["hs"]).clone().requires_grad_(True)
+    e, alpha, context = additive_attention(query, hs, mask, *modules.values())
+    d_context, d_weights = rng.normal(0, 1, (B, D)), rng.normal(0, 1, (B, S))
+    loss = (context * torch.from_numpy(d_context)).sum() + (alpha * torch.from_numpy(d_weights)).sum()
+    loss.backward()
+    arrays.update(d_context=d_context, d_weights=d_weights, scores=e.detach().numpy(),
+                  weights=alpha.detach().numpy(), context=context.detach().numpy(),
+                  loss=np.array(loss.item()), grad_query=query.grad.numpy(), grad_hs=hs.grad.numpy())
+    for prefix, module in modules.items():
+        arrays.update(grads_of(prefix, module))
+    return {f"{name}/{key}": value for key, value in arrays.items()}
+
+
 def model_case(name: str, encoder: str, attention: bool, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     cfg = ENCODERS[encoder]
@@ -144,15 +174,17 @@ def model_case(name: str, encoder: str, attention: bool, seed: int) -> dict:
     for prefix, module in modules.items():
         set_weights(module, prefix, arrays, rng, scale=1.0 if prefix == "dec_embedding" else 0.5)
     s = torch.tanh(modules["bridge"](h_fin))
-    s0, logits, alphas = s, [], []
+    s0, logits, alphas, states, contexts = s, [], [], [], []
     for t in range(tgt_in.shape[0]):
         x = modules["dec_embedding"](torch.from_numpy(tgt_in[t]))
         if attention:
             _, alpha, context = additive_attention(s, hs, src_mask, modules["W_a"], modules["U_a"],
                                                    modules["v"])
             alphas.append(alpha)
+            contexts.append(context)
             x = torch.cat([x, context], dim=1)
         s = modules["dec_gru"](x, s)
+        states.append(s)
         logits.append(modules["out"](torch.cat([s, context], dim=1) if attention else s))
     logits = torch.stack(logits)                                       # (T_y + 1, B, V)
     ce = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.from_numpy(tgt_out).reshape(-1),
@@ -161,9 +193,11 @@ def model_case(name: str, encoder: str, attention: bool, seed: int) -> dict:
     loss = (ce * mask).sum() / mask.sum()
     loss.backward()
     arrays.update(hs=hs.detach().numpy(), h_n=h_n.detach().numpy(), s0=s0.detach().numpy(),
+                  states=torch.stack(states).detach().numpy(),                    # (T_y + 1, B, d_dec)
                   logits=logits.detach().numpy(), loss=np.array(loss.item()))
     if attention:
         arrays["alphas"] = torch.stack(alphas).detach().numpy()       # (T_y + 1, B, T_x)
+        arrays["contexts"] = torch.stack(contexts).detach().numpy()   # (T_y + 1, B, D)
     everything = {"enc_embedding": enc_embedding, "enc_gru": enc_gru, **modules}
     for prefix, module in everything.items():
         arrays.update(grads_of(prefix, module))
@@ -172,6 +206,7 @@ def model_case(name: str, encoder: str, attention: bool, seed: int) -> dict:
 
 
 def write(filename: str, cases: dict, make, seed: int) -> None:
+    """Write ``make(name, **cases[name], seed)`` for every case into DATA / filename."""
     data = {"torch_version": np.array(torch.__version__)}
     for i, (name, cfg) in enumerate(cases.items()):
         data.update(make(name, **cfg, seed=seed + i))
@@ -185,6 +220,7 @@ def main() -> None:
     torch.manual_seed(0)
     write("seq2seq_encoder.npz", ENCODERS, encoder_case, seed=300)
     write("seq2seq_model.npz", MODELS, model_case, seed=400)
+    write("seq2seq_attention.npz", {"step": {}}, attention_case, seed=500)
 
 
 if __name__ == "__main__":

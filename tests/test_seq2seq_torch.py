@@ -10,10 +10,11 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from recurrent import gru
+from recurrent import attention, encoder, gru
 
 TOL = 1e-10
-FIXTURES = {"seq2seq_encoder": ["bi2", "uni1"], "seq2seq_model": ["attention", "attention_bi2", "plain"]}
+FIXTURES = {"seq2seq_encoder": ["bi2", "uni1"], "seq2seq_attention": ["step"],
+            "seq2seq_model": ["attention", "attention_bi2", "plain"]}
 
 
 def _load(fixture: str) -> np.lib.npyio.NpzFile:
@@ -65,6 +66,46 @@ def encoder_one_by_one(f: dict):
     return hs, np.stack(h_n)
 
 
+def attention_of(f: dict) -> attention.AttentionParams:
+    """S3's attention parameters of the fixture's bias-free torch.nn.Linear layers W_a, U_a, v."""
+    return attention.AttentionParams(W_a=f["W_a.weight"], U_a=f["U_a.weight"], v=f["v.weight"][0])
+
+
+def encoder_of(f: dict) -> encoder.EncoderParams:
+    """S2's encoder parameters of the fixture's torch.nn.Embedding ("enc_embedding.*") and torch.nn.GRU
+    ("enc_gru.*")."""
+    state = {key[len("enc_"):]: value for key, value in f.items()
+             if key.startswith(("enc_embedding.", "enc_gru."))}
+    return encoder.from_torch(state, bidirectional=bool(f["bidirectional"]))
+
+
+def per_layer(h_n: np.ndarray, bidirectional: bool) -> np.ndarray:
+    """torch's h_n: (layers * D, B, d), forward before reverse, as (layers, B, D d) = [h_fwd; h_bwd]."""
+    D = 2 if bidirectional else 1
+    LD, B, d = h_n.shape
+    return h_n.reshape(LD // D, D, B, d).transpose(0, 2, 1, 3).reshape(LD // D, B, D * d)
+
+
+def expected_cell_grads(f: dict, prefix: str, suffix: str = "") -> dict:
+    """torch's gradients of one GRU as gradients of the book's symbols: b = b_ih + [b_hh_r; b_hh_z; 0]
+    gets b_ih's gradient, bh = b_hh_n gets the n block of b_hh's."""
+    g = {w: f[f"grad_{prefix}.{w}{suffix}"] for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    d = g["weight_hh"].shape[1]
+    # both biases of the r and z blocks are only added: torch gives them the same gradient
+    np.testing.assert_allclose(g["bias_hh"][:2 * d], g["bias_ih"][:2 * d], rtol=0, atol=TOL)
+    return {"U": g["weight_ih"], "W": g["weight_hh"], "b": g["bias_ih"], "bh": g["bias_hh"][2 * d:]}
+
+
+def expected_encoder_grads(f: dict) -> dict:
+    """torch's gradients under the names of ``EncoderParams.items()``: "E", "l0.U", "l1_reverse.bh"..."""
+    out = {"E": f["grad_enc_embedding.weight"]}
+    for k in range(int(f["layers"])):
+        for r in ["", "_reverse"] if bool(f["bidirectional"]) else [""]:
+            for symbol, g in expected_cell_grads(f, "enc_gru", f"_l{k}{r}").items():
+                out[f"l{k}{r}.{symbol}"] = g
+    return out
+
+
 # ---------------------------------------------------------------------------------------- the fixtures
 
 def test_fixtures_were_made_with_the_pinned_torch_and_hold_the_cases():
@@ -81,8 +122,9 @@ def test_fixture_batches_are_padded_with_different_lengths(fixture):
         lengths, mask = f["src_lengths"], f["src_mask"]
         assert len(set(lengths.tolist())) == len(lengths) and lengths.min() == 1
         np.testing.assert_array_equal(mask.sum(0), lengths)
-        assert np.all((f["src"] == 0) == (mask == 0))           # PAD exactly after each end
-        assert np.all(f["hs"][mask == 0] == 0)                  # pad_packed_sequence pads with zeros
+        if fixture != "seq2seq_attention":
+            assert np.all((f["src"] == 0) == (mask == 0))       # PAD exactly after each end
+            assert np.all(f["hs"][mask == 0] == 0)              # pad_packed_sequence pads with zeros
 
 
 @pytest.mark.parametrize("case", FIXTURES["seq2seq_encoder"])
@@ -135,3 +177,80 @@ def test_the_fixture_model_is_the_one_its_script_states(case):
     nll = -np.take_along_axis(log_p, f["tgt_out"][..., None], -1)[..., 0]
     m = f["tgt_mask"]
     assert (nll * m).sum() / m.sum() == pytest.approx(float(f["loss"]), abs=TOL)
+
+
+# --------------------------------------------------------------------------------- the encoder (S2's)
+
+@pytest.mark.parametrize("case", FIXTURES["seq2seq_encoder"])
+def test_encoder_outputs_and_final_states_match_torch(case):
+    f = torch_case("seq2seq_encoder", case)
+    out = encoder.encode(encoder_of(f), f["src"], f["src_mask"])
+    np.testing.assert_allclose(out.hs, f["hs"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(out.final, per_layer(f["h_n"], bool(f["bidirectional"])), rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("case", FIXTURES["seq2seq_encoder"])
+def test_encoder_gradients_match_torch_autograd(case):
+    f = torch_case("seq2seq_encoder", case)
+    p = encoder_of(f)
+    out = encoder.encode(p, f["src"], f["src_mask"])
+    grads = encoder.encode_backward(p, f["src"], f["src_mask"], out, d_hs=f["d_hs"],
+                                    d_final=per_layer(f["d_h_n"], bool(f["bidirectional"])))
+    expected = expected_encoder_grads(f)
+    assert set(grads) == set(expected) == {name for name, _ in p.items()}
+    for name, g in expected.items():
+        np.testing.assert_allclose(grads[name], g, rtol=0, atol=TOL, err_msg=name)
+    assert np.all(grads["E"][0] == 0)            # PAD (id 0) is embedded but never read
+
+
+@pytest.mark.parametrize("case", FIXTURES["seq2seq_encoder"])
+def test_encoder_parameter_count_and_torch_names_match_torch(case):
+    f = torch_case("seq2seq_encoder", case)
+    p = encoder_of(f)
+    sizes = dict(layers=int(f["layers"]), bidirectional=bool(f["bidirectional"]))
+    counts = encoder.count_params(p.V, p.e, p.d, **sizes, biases="two")
+    assert counts["total"] == int(f["num_params"])
+    # the book's cell keeps b (3d) and bh (d): 2d fewer than torch's b_ih and b_hh, per cell
+    cells = sizes["layers"] * (2 if sizes["bidirectional"] else 1)
+    assert encoder.count_params(p.V, p.e, p.d, **sizes)["total"] == int(f["num_params"]) - 2 * p.d * cells
+    back = encoder.from_torch(encoder.to_torch(p), bidirectional=sizes["bidirectional"])
+    for (name, a), (name_back, a_back) in zip(p.items(), back.items()):
+        assert name == name_back
+        np.testing.assert_array_equal(a, a_back)
+    out, out_back = (encoder.encode(q, f["src"], f["src_mask"]) for q in (p, back))
+    np.testing.assert_array_equal(out.hs, out_back.hs)
+
+
+# ------------------------------------------------------------------------------- attention (S3's)
+
+def test_attention_step_matches_torch():
+    f = torch_case("seq2seq_attention", "step")
+    att = attention.forward(attention_of(f), f["query"], f["hs"], f["src_mask"])
+    np.testing.assert_allclose(att.scores.T, f["scores"], rtol=0, atol=TOL)    # -inf at PAD in both
+    np.testing.assert_allclose(att.weights.T, f["weights"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(att.context, f["context"], rtol=0, atol=TOL)
+    assert np.all(att.weights[f["src_mask"] == 0] == 0)
+
+
+def test_attention_gradients_match_torch_autograd():
+    f = torch_case("seq2seq_attention", "step")
+    p = attention_of(f)
+    att = attention.forward(p, f["query"], f["hs"], f["src_mask"])
+    back = attention.backward(p, f["hs"], att, f["d_context"], d_weights=f["d_weights"].T)
+    np.testing.assert_allclose(back.grads.W_a, f["grad_W_a.weight"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(back.grads.U_a, f["grad_U_a.weight"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(back.grads.v, f["grad_v.weight"][0], rtol=0, atol=TOL)
+    np.testing.assert_allclose(back.d_query, f["grad_query"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(back.d_hs, f["grad_hs"], rtol=0, atol=TOL)
+    assert np.all(f["grad_hs"][f["src_mask"] == 0] == 0) and np.all(back.d_hs[f["src_mask"] == 0] == 0)
+
+
+@pytest.mark.parametrize("case", ["attention", "attention_bi2"])
+def test_attention_weights_along_the_decoder_match_torch(case):
+    f = torch_case("seq2seq_model", case)
+    p = attention_of(f)
+    queries = np.concatenate([f["s0"][None], f["states"][:-1]])      # s_{t-1} for t = 1..T_y
+    for t, s_prev in enumerate(queries):
+        att = attention.forward(p, s_prev, f["hs"], f["src_mask"])
+        np.testing.assert_allclose(att.weights.T, f["alphas"][t], rtol=0, atol=TOL)
+        np.testing.assert_allclose(att.context, f["contexts"][t], rtol=0, atol=TOL)
