@@ -15,8 +15,8 @@ uses it to follow its backpointers, ``sample`` to copy one example's state ``cou
 
 An output y = (y_1, ..., y_L) is at most ``max_len`` tokens long: it ends with ``eos`` (included in
 the tokens and in log p(y)) or is cut at ``max_len``. Its log-probability is
-log p(y) = sum_t log p(y_t | y_<t), and its normalised score s(y) = log p(y) / lp(L) with the length
-penalty lp(L) = ((5 + L) / (5 + 1))^alpha of Wu et al. (2016, eq. 14); alpha = 0 ranks by log p(y).
+log p(y) = sum_t log p(y_t | y_<t), its normalised score s(y) = log p(y) / lp(L) with the length penalty
+lp(L) = ((5 + L) / 6)^alpha of Wu et al. (2016, arXiv:1609.08144; no coverage penalty); alpha = 0: log p(y).
 """
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def _ranked(hyps: list) -> list:
 
 def beam_search(step, state0, bos: int, eos: int, max_len: int, width: int,
                 alpha: float = 0.0) -> list:
-    """Beam search: keep the ``width`` most probable prefixes at each step (Sutskever et al. 2014).
+    """Beam search (束搜索): keep the ``width`` most probable prefixes at each step (Sutskever et al. 2014).
 
     At step t every live prefix is extended by every token; of the K V candidates the ``width``
     with the highest log p(y_<=t) are kept (prefixes of one length rank the same under lp). A kept
