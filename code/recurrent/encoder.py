@@ -220,9 +220,7 @@ def _reversal(lengths, T: int):
 
 def _check_ids(p, ids, mask):
     instance_of("p", p, EncoderParams, "encoder.EncoderParams")
-    ids = as_int_array("ids", ids, 2, 0, p.V, "(T, B)")
-    if 0 in ids.shape:
-        raise ValueError(f"ids: expected at least one step and one example, got shape {ids.shape}")
+    ids = as_int_array("ids", ids, 2, 0, p.V, "(T, B)")                 # not empty
     return ids, _lengths(mask, *ids.shape)
 
 
