@@ -44,6 +44,11 @@ def test_make_pairs_respects_the_lengths_and_answers(task):
     assert sd.make_pairs(task, 50, 2, 6, rng=9) == sd.make_pairs(task, 50, 2, 6, rng=9)
 
 
+def test_a_carry_reaches_the_first_digit_of_the_sum():
+    assert sd.answer("addition", "999+1") == "1000" and sd.answer("addition", "899+1") == "900"
+    assert sd.answer("addition", "0+0") == "0" and sd.answer("reverse", "4711") == "1174"
+
+
 def test_reversal_output_step_one_is_the_last_input():
     sources, targets = sd.make_pairs("reverse", 100, 1, 9, rng=0)
     assert all(t[0] == s[-1] and len(t) == len(s) for s, t in zip(sources, targets))
