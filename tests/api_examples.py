@@ -579,6 +579,7 @@ MODULES["seq2seq_data"] = {
     "sequences": Obj(lambda: [np.array([3, 4, 5]), np.array([6])], wrong=lambda: [np.array([3, 99])]),
     "sources": Obj(lambda: ["47", "1"], wrong=lambda: ["4a", "1"]),
     "targets": Obj(lambda: ["74", "1"], wrong=lambda: ["74"]), "reverse_source": BOOL_FALSE,
+    "bucket": BOOL_TRUE,
     "lengths": Ids(lambda: np.array([3, 1, 2, 5, 4, 2]), None),
     "batches": Obj(lambda: [np.array([0, 1]), np.array([2, 3, 4, 5])], wrong=lambda: [np.array([0, 9])]),
 }

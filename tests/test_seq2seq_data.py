@@ -152,3 +152,18 @@ def test_bad_inputs_are_refused():
         sd.answer("addition", "12+")
     with pytest.raises(ValueError, match=r"^batches\[0\]: expected indices in \[0, 3\)"):
         sd.padding_fraction([1, 2, 3], [np.array([0, 3])])
+
+
+@pytest.mark.parametrize("bucket", [True, False])
+def test_make_batches_holds_every_pair_once(bucket):
+    sources, targets = sd.make_pairs("reverse", 70, 1, 9, rng=2)
+    batches = sd.make_batches(sources, targets, 16, rng=0, bucket=bucket, reverse_source=True)
+    assert [b.src.shape[1] for b in batches].count(16) == 4 and sum(b.src.shape[1] for b in batches) == 70
+    pairs = sorted((sd.decode(b.src[:, i]), sd.decode(b.dec_out[:, i])) for b in batches
+                   for i in range(b.src.shape[1]))
+    assert pairs == sorted((s[::-1], t) for s, t in zip(sources, targets))
+    src_pad = np.mean(np.concatenate([1 - b.src_mask.ravel() for b in batches]))
+    L = [len(s) for s in sources]
+    groups = sd.buckets(L, 16, rng=0) if bucket else sd.random_batches(70, 16, rng=0)
+    assert src_pad == pytest.approx(sd.padding_fraction(L, groups), abs=1e-12)
+    assert (src_pad < 0.2) if bucket else (src_pad > 0.3)

@@ -225,3 +225,21 @@ def padding_fraction(lengths, batches) -> float:
         slots += len(b) * int(L[b].max())
         padded += len(b) * int(L[b].max()) - int(L[b].sum())
     return padded / slots
+
+
+def make_batches(sources, targets, batch_size: int, rng=0, bucket: bool = True,
+                 reverse_source: bool = False) -> list:
+    """The pairs cut into padded Batches of ``batch_size`` (see ``make_batch``): grouped by source
+    length with ``buckets`` (``bucket``), else in random order (``random_batches``)."""
+    sources, targets = _strings("sources", sources), _strings("targets", targets)
+    if len(targets) != len(sources):
+        raise ValueError(f"targets: expected as many strings as sources ({len(sources)}), got {len(targets)}")
+    batch_size, rng = positive_int("batch_size", batch_size), rng_from(rng)
+    as_bool("reverse_source", reverse_source)
+    if as_bool("bucket", bucket):
+        if min(len(s) for s in sources) == 0:
+            raise ValueError(f"sources: expected non-empty strings, got an empty one at {sources.index('')}")
+        groups = buckets([len(s) for s in sources], batch_size, rng)
+    else:
+        groups = random_batches(len(sources), batch_size, rng)
+    return [make_batch([sources[i] for i in g], [targets[i] for i in g], reverse_source) for g in groups]
