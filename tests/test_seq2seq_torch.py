@@ -10,7 +10,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from recurrent import attention, encoder, gru
+from recurrent import attention, encoder, gru, seq2seq
 
 TOL = 1e-10
 FIXTURES = {"seq2seq_encoder": ["bi2", "uni1"], "seq2seq_attention": ["step"],
@@ -106,6 +106,33 @@ def expected_encoder_grads(f: dict) -> dict:
     return out
 
 
+def model_of(f: dict) -> seq2seq.Seq2SeqParams:
+    """S3's model of the fixture's torch modules: the encoder, the decoder's torch.nn.Embedding
+    ("dec_embedding"), the bridge torch.nn.Linear, the torch.nn.GRUCell, the attention's three
+    bias-free torch.nn.Linear layers and the output torch.nn.Linear ("out")."""
+    return seq2seq.Seq2SeqParams(
+        enc=encoder_of(f), E=f["dec_embedding.weight"], W_s=f["bridge.weight"], b_s=f["bridge.bias"],
+        dec=cell(f, "dec_gru.*"), V=f["out.weight"], c=f["out.bias"],
+        att=attention_of(f) if bool(f["attention"]) else None)
+
+
+def expected_model_grads(f: dict) -> dict:
+    """torch's gradients under the names of ``Seq2SeqParams.items()``."""
+    out = {f"enc.{name}": g for name, g in expected_encoder_grads(f).items()}
+    out.update({"E": f["grad_dec_embedding.weight"], "W_s": f["grad_bridge.weight"],
+                "b_s": f["grad_bridge.bias"], "V": f["grad_out.weight"], "c": f["grad_out.bias"]})
+    out.update({f"dec.{symbol}": g for symbol, g in expected_cell_grads(f, "dec_gru").items()})
+    if bool(f["attention"]):
+        out.update({"att.W_a": f["grad_W_a.weight"], "att.U_a": f["grad_U_a.weight"],
+                    "att.v": f["grad_v.weight"][0]})
+    return out
+
+
+def torch_log_probs(f: dict) -> np.ndarray:
+    z = f["logits"] - f["logits"].max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
 # ---------------------------------------------------------------------------------------- the fixtures
 
 def test_fixtures_were_made_with_the_pinned_torch_and_hold_the_cases():
@@ -172,9 +199,7 @@ def test_the_fixture_model_is_the_one_its_script_states(case):
     if alphas is not None:
         np.testing.assert_allclose(alphas, f["alphas"], rtol=0, atol=TOL)
         assert np.all(f["alphas"][:, f["src_mask"].T == 0] == 0)     # PAD gets weight exactly 0
-    z = logits - logits.max(-1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(-1, keepdims=True))
-    nll = -np.take_along_axis(log_p, f["tgt_out"][..., None], -1)[..., 0]
+    nll = -np.take_along_axis(torch_log_probs(f), f["tgt_out"][..., None], -1)[..., 0]
     m = f["tgt_mask"]
     assert (nll * m).sum() / m.sum() == pytest.approx(float(f["loss"]), abs=TOL)
 
@@ -204,7 +229,7 @@ def test_encoder_gradients_match_torch_autograd(case):
 
 
 @pytest.mark.parametrize("case", FIXTURES["seq2seq_encoder"])
-def test_encoder_parameter_count_and_torch_names_match_torch(case):
+def test_encoder_parameter_count_matches_torch(case):
     f = torch_case("seq2seq_encoder", case)
     p = encoder_of(f)
     sizes = dict(layers=int(f["layers"]), bidirectional=bool(f["bidirectional"]))
@@ -213,12 +238,7 @@ def test_encoder_parameter_count_and_torch_names_match_torch(case):
     # the book's cell keeps b (3d) and bh (d): 2d fewer than torch's b_ih and b_hh, per cell
     cells = sizes["layers"] * (2 if sizes["bidirectional"] else 1)
     assert encoder.count_params(p.V, p.e, p.d, **sizes)["total"] == int(f["num_params"]) - 2 * p.d * cells
-    back = encoder.from_torch(encoder.to_torch(p), bidirectional=sizes["bidirectional"])
-    for (name, a), (name_back, a_back) in zip(p.items(), back.items()):
-        assert name == name_back
-        np.testing.assert_array_equal(a, a_back)
-    out, out_back = (encoder.encode(q, f["src"], f["src_mask"]) for q in (p, back))
-    np.testing.assert_array_equal(out.hs, out_back.hs)
+
 
 
 # ------------------------------------------------------------------------------- attention (S3's)
@@ -254,3 +274,61 @@ def test_attention_weights_along_the_decoder_match_torch(case):
         att = attention.forward(p, s_prev, f["hs"], f["src_mask"])
         np.testing.assert_allclose(att.weights.T, f["alphas"][t], rtol=0, atol=TOL)
         np.testing.assert_allclose(att.context, f["contexts"][t], rtol=0, atol=TOL)
+
+
+# ------------------------------------------------------------------------- the whole model (S3's)
+
+def batch(f: dict) -> tuple:
+    return f["src"], f["src_mask"], f["tgt_in"], f["tgt_out"], f["tgt_mask"]
+
+
+@pytest.mark.parametrize("case", FIXTURES["seq2seq_model"])
+def test_teacher_forced_pass_matches_torch(case):
+    f = torch_case("seq2seq_model", case)
+    fwd = seq2seq.forward(model_of(f), f["src"], f["src_mask"], f["tgt_in"])
+    np.testing.assert_allclose(fwd.enc.hs, f["hs"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(fwd.s0, f["s0"], rtol=0, atol=TOL)
+    d_dec = f["s0"].shape[1]
+    np.testing.assert_allclose(fwd.features[..., :d_dec], f["states"], rtol=0, atol=TOL)
+    if bool(f["attention"]):
+        np.testing.assert_allclose(fwd.features[..., d_dec:], f["contexts"], rtol=0, atol=TOL)
+        weights = np.stack([step.weights.T for step in fwd.steps])
+        np.testing.assert_allclose(weights, f["alphas"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(fwd.log_probs, torch_log_probs(f), rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("case", FIXTURES["seq2seq_model"])
+def test_loss_and_every_gradient_match_torch_autograd(case):
+    f = torch_case("seq2seq_model", case)
+    p = model_of(f)
+    loss, grads = seq2seq.loss_and_grads(p, *batch(f))
+    assert loss == pytest.approx(float(f["loss"]), abs=TOL)
+    expected = expected_model_grads(f)
+    got = dict(grads.items())
+    assert set(got) == set(expected) == {name for name, _ in p.items()}
+    for name, g in expected.items():
+        np.testing.assert_allclose(got[name], g, rtol=0, atol=TOL, err_msg=name)
+    for name in ("enc.E", "E"):                  # PAD (id 0) is read only where the loss ignores it
+        assert np.all(got[name][0] == 0), name
+
+
+@pytest.mark.parametrize("case", FIXTURES["seq2seq_model"])
+def test_model_parameter_count_matches_torch(case):
+    f = torch_case("seq2seq_model", case)
+    p = model_of(f)
+    cells = int(f["layers"]) * (2 if bool(f["bidirectional"]) else 1)
+    # the book's GRUs keep b and bh where torch keeps b_ih and b_hh: 2d fewer per cell, decoder's too
+    fewer = 2 * p.enc.d * cells + 2 * p.dec.d
+    assert sum(a.size for _, a in p.items()) == int(f["num_params"]) - fewer
+
+
+@pytest.mark.parametrize("case", FIXTURES["seq2seq_model"])
+def test_the_decoding_step_fed_the_true_tokens_gives_torchs_log_probs(case):
+    f = torch_case("seq2seq_model", case)
+    p = model_of(f)
+    step, expected = seq2seq.make_step(p), torch_log_probs(f)
+    state = seq2seq.initial_state(p, f["src"], f["src_mask"])      # the whole batch: K = B
+    np.testing.assert_allclose(state[0], f["s0"], rtol=0, atol=TOL)
+    for t, tokens in enumerate(f["tgt_in"]):
+        log_probs, state = step(tokens, state)
+        np.testing.assert_allclose(log_probs, expected[t], rtol=0, atol=TOL, err_msg=f"step {t}")
