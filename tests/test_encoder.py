@@ -204,11 +204,11 @@ def test_count_params_counts_the_arrays_and_follows_the_hand_formula(layers, bid
     assert (p.layers, p.directions, p.d_out, p.V, p.e, p.d) == (layers, D, D * ds, Vs, es, ds)
 
 
-def test_from_torch_reads_pytorchs_names():
+def test_from_torch_reads_pytorchs_names_and_to_torch_writes_them():
     p = params(2, True, seed=9)
     state = {"embedding.weight": p.E}
-    for l in range(2):
-        names, cells = p.layer(l)
+    for i in range(2):
+        names, cells = p.layer(i)
         for name, cell in zip(names, cells):
             for key, value in gru.to_torch(cell).items():
                 if not key.startswith("linear"):
@@ -218,6 +218,10 @@ def test_from_torch_reads_pytorchs_names():
     assert [n for n, _ in q.items()] == [n for n, _ in p.items()]
     for (name, a), (_, b) in zip(p.items(), q.items()):
         np.testing.assert_allclose(a, b, rtol=1e-15, atol=1e-15, err_msg=name)
+    back = encoder.to_torch(q)                                       # and the way back
+    assert set(back) == set(state)
+    for key, value in state.items():
+        np.testing.assert_allclose(back[key], value, rtol=1e-15, atol=1e-15, err_msg=key)
 
 
 def test_copy_is_deep_and_cells_have_identity_readout():
@@ -232,41 +236,42 @@ def test_copy_is_deep_and_cells_have_identity_readout():
 # ---------------------------------------------------------------- bad inputs
 
 IDS, MASK = batch()
+G, XS = lambda variant="torch": gru.init_gru(3, 4, 2, variant), np.zeros((5, 4, 3))
+P1, P2, P1_BI = (lambda: params(1, False)), (lambda: params(2, False)), (lambda: params(1, True))
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: encoder.encode(params(1, False), IDS, MASK[:, :3]), r"mask: expected shape \(T, B\)"),
-    (lambda: encoder.encode(params(1, False), IDS, MASK[:4]), r"mask: expected shape \(T, B\)"),
-    (lambda: encoder.encode(params(1, False), IDS, 0.5 * MASK), r"mask: expected only 0 and 1"),
-    (lambda: encoder.encode(params(1, False), IDS, MASK[::-1]), r"mask: expected every column to be ones"),
-    (lambda: encoder.encode(params(1, False), IDS + V, MASK), r"ids: expected indices in \[0, 7\)"),
-    (lambda: encoder.encode(params(1, False), -IDS, MASK), r"ids: expected indices in \[0, 7\)"),
-    (lambda: encoder.encode(params(1, False), np.zeros((5, 0), int), np.zeros((5, 0))),
+    (lambda: encoder.encode(P1(), IDS, MASK[:, :3]), r"mask: expected shape \(T, B\)"),
+    (lambda: encoder.encode(P1(), IDS, MASK[:4]), r"mask: expected shape \(T, B\)"),
+    (lambda: encoder.encode(P1(), IDS, 0.5 * MASK), r"mask: expected only 0 and 1"),
+    (lambda: encoder.encode(P1(), IDS, MASK[::-1]), r"mask: expected every column to be ones"),
+    (lambda: encoder.encode(P1(), IDS + V, MASK), r"ids: expected indices in \[0, 7\)"),
+    (lambda: encoder.encode(P1(), -IDS, MASK), r"ids: expected indices in \[0, 7\)"),
+    (lambda: encoder.encode(P1(), np.zeros((5, 0), int), np.zeros((5, 0))),
      r"ids: expected a non-empty array \(T, B\), got shape \(5, 0\)"),
-    (lambda: encoder.encode(params(1, False), IDS[:, 0], MASK[:, 0]), r"ids: expected a 2-d array"),
-    (lambda: encoder.encode_backward(params(1, True), IDS, MASK, encoder.encode(params(1, False), IDS, MASK)),
+    (lambda: encoder.encode(P1(), IDS[:, 0], MASK[:, 0]), r"ids: expected a 2-d array"),
+    (lambda: encoder.encode_backward(P1_BI(), IDS, MASK, encoder.encode(P1(), IDS, MASK)),
      r"out: expected the encode pass of p"),
-    (lambda: encoder.encode_backward(params(1, False), IDS, MASK, encoder.encode(params(1, False), IDS, None)),
+    (lambda: encoder.encode_backward(P1(), IDS, MASK, encoder.encode(P1(), IDS, None)),
      r"out: expected the encode pass of p"),
-    (lambda: encoder.encode_backward(params(1, False), IDS, MASK, encoder.encode(params(1, False), IDS, MASK),
+    (lambda: encoder.encode_backward(P1(), IDS, MASK, encoder.encode(P1(), IDS, MASK),
                                      d_hs=np.zeros((5, 4, 8))), r"d_hs: expected shape"),
-    (lambda: encoder.encode_backward(params(2, False), IDS, MASK, encoder.encode(params(2, False), IDS, MASK),
+    (lambda: encoder.encode_backward(P2(), IDS, MASK, encoder.encode(P2(), IDS, MASK),
                                      d_final=np.zeros((1, 4, 4))), r"d_final: expected shape"),
-    (lambda: encoder.masked_gru(gru.init_gru(3, 4, 2), np.zeros((5, 4, 3)), MASK[:, :2]), r"mask: expected shape"),
-    (lambda: encoder.masked_gru(gru.init_gru(3, 4, 2, "cho"), np.zeros((5, 4, 3))), r"p: expected a GRU of variant"),
-    (lambda: encoder.masked_gru_backward(gru.init_gru(3, 4, 2), np.zeros((5, 4, 3)), MASK,
-                                         encoder.masked_gru(gru.init_gru(3, 4, 2), np.zeros((5, 4, 3)), None),
-                                         np.zeros((5, 4, 4))), r"mask: expected the mask of the forward pass"),
-    (lambda: encoder.masked_gru_backward(gru.init_gru(3, 4, 2), np.zeros((5, 4, 3)), MASK,
-                                         encoder.masked_gru(gru.init_gru(3, 4, 2), np.zeros((5, 4, 3)), MASK),
-                                         np.zeros((5, 4, 3))), r"d_hs: expected shape"),
-    (lambda: encoder.masked_gru_backward(gru.init_gru(3, 4, 2), np.zeros((4, 4, 3)), MASK,
-                                         encoder.masked_gru(gru.init_gru(3, 4, 2), np.zeros((5, 4, 3)), MASK),
+    (lambda: encoder.masked_gru(G(), XS, MASK[:, :2]), r"mask: expected shape"),
+    (lambda: encoder.masked_gru(G("cho"), XS), r"p: expected a GRU of variant"),
+    (lambda: encoder.masked_gru_backward(G(), XS, MASK, encoder.masked_gru(G(), XS), np.zeros((5, 4, 4))),
+     r"mask: expected the mask of the forward pass"),
+    (lambda: encoder.masked_gru_backward(G(), XS, MASK,
+                                         encoder.masked_gru(G(), XS, MASK),
+                                         XS), r"d_hs: expected shape"),
+    (lambda: encoder.masked_gru_backward(G(), np.zeros((4, 4, 3)), MASK,
+                                         encoder.masked_gru(G(), XS, MASK),
                                          np.zeros((5, 4, 4))), r"layer: expected the masked_gru pass"),
     (lambda: encoder.embed_backward(np.zeros((V, e)), IDS, np.zeros((5, 4, 2))), r"d_xs: expected shape"),
-    (lambda: encoder.EncoderParams(np.zeros((V, e)), params(1, True).cells, False),
+    (lambda: encoder.EncoderParams(np.zeros((V, e)), P1_BI().cells, False),
      r"cells\[1\]: expected a GRU with n=4 inputs and d=4 states, got n=3"),
-    (lambda: encoder.EncoderParams(np.zeros((V, e)), params(1, False).cells, True),
+    (lambda: encoder.EncoderParams(np.zeros((V, e)), P1().cells, True),
      r"cells: expected a positive multiple of 2 cells"),
     (lambda: encoder.EncoderParams(np.zeros((V, e)), (), False), r"cells: expected a positive multiple"),
     (lambda: encoder.from_torch({"embedding.weight": np.zeros((V, e))}), r"state: expected keys"),
@@ -279,12 +284,12 @@ def test_bad_value_raises_a_clear_value_error(call, message):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: encoder.encode(params(1, False), IDS.astype(float), MASK), r"ids: expected integer ids"),
-    (lambda: encoder.encode(gru.init_gru(3, 4, 2), IDS, MASK), r"p: expected encoder.EncoderParams"),
-    (lambda: encoder.encode(params(1, False), IDS, MASK > 0), r"mask: expected a float array"),
-    (lambda: encoder.encode_backward(params(1, False), IDS, MASK, None), r"out: expected encoder.EncoderOutput"),
-    (lambda: encoder.masked_gru(params(1, False), np.zeros((5, 4, 3))), r"p: expected gru.GRUParams"),
-    (lambda: encoder.EncoderParams(np.zeros((V, e)), (gru.init_gru(3, 4, 2), None), True),
+    (lambda: encoder.encode(P1(), IDS.astype(float), MASK), r"ids: expected integer ids"),
+    (lambda: encoder.encode(G(), IDS, MASK), r"p: expected encoder.EncoderParams"),
+    (lambda: encoder.encode(P1(), IDS, MASK > 0), r"mask: expected a float array"),
+    (lambda: encoder.encode_backward(P1(), IDS, MASK, None), r"out: expected encoder.EncoderOutput"),
+    (lambda: encoder.masked_gru(P1(), XS), r"p: expected gru.GRUParams"),
+    (lambda: encoder.EncoderParams(np.zeros((V, e)), (G(), None), True),
      r"cells\[1\]: expected gru.GRUParams"),
     (lambda: encoder.init_encoder(V, e, d, bidirectional=1), r"bidirectional: expected True or False"),
 ])

@@ -22,15 +22,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import gru
-from ._checks import as_bool, as_float_array, as_int_array, has_keys, instance_of, one_of, \
-    positive_int, rng_from
+from . import _checks, gru
+from ._checks import as_bool, as_float_array, as_int_array, instance_of, positive_int, rng_from
 from .cell import Forward
 from .lstm import _blocks
 
 
 def embed(E, ids) -> np.ndarray:
-    """The rows of E: (V, e) for ``ids``: (T, B) integers in [0, V): xs: (T, B, e), xs[t, b] = E[ids[t, b]]."""
+    """The rows of E: (V, e) for ids: (T, B) integers in [0, V): xs: (T, B, e), xs[t, b] = E[ids[t, b]]."""
     E = as_float_array("E", E, ndim=2, dims="(V, e)")
     return E[as_int_array("ids", ids, 2, 0, E.shape[0], "(T, B)")]
 
@@ -84,11 +83,6 @@ class LayerGrads(NamedTuple):
     d_h0: np.ndarray      # (B, d)
 
 
-def _steps(lengths, T: int) -> np.ndarray:
-    """j[t, b] = min(t + 1, L_b): the index of h_t of the masked layer in [h_0, h_1, .., h_T]."""
-    return np.minimum(np.arange(1, T + 1)[:, None], lengths[None, :])
-
-
 def masked_gru(p: gru.GRUParams, xs, mask=None, h0=None) -> Layer:
     """The masked GRU layer over xs: (T, B, n) with mask: (T, B) (no padding if None), from h0: (B, d)
     (zeros if None); p is a "torch" GRU, whose V and c are not used."""
@@ -96,18 +90,15 @@ def masked_gru(p: gru.GRUParams, xs, mask=None, h0=None) -> Layer:
     T, B, _ = fwd.hs.shape
     lengths, cols = _lengths(mask, T, B), np.arange(B)
     H = np.concatenate([fwd.h0[None], fwd.hs])                   # h_0 .. h_T of the plain GRU
-    return Layer(H[_steps(lengths, T), cols], H[lengths, cols], lengths, fwd)
+    steps = np.minimum(np.arange(1, T + 1)[:, None], lengths)     # h_t of the layer is H[min(t, L_b)]
+    return Layer(H[steps, cols], H[lengths, cols], lengths, fwd)
 
 
 def masked_gru_backward(p: gru.GRUParams, xs, mask, layer: Layer, d_hs, d_hT=None) -> LayerGrads:
     """Backward through ``layer = masked_gru(p, xs, mask, h0)`` given d_hs = dL/dh_t: (T, B, d) at every
-    step and d_hT = dL/dh_T: (B, d) at the final state (zeros if None).
-
-    The gradient of a carried copy goes to h_{L_b}; from the total dh_t of the plain GRU, the
-    gradient at its pre-activations U x_t + b is (blocks r, z, n, as in ``gru.backward``)
-    da_z = dh (h_{t-1} - n) z (1 - z), da_n = dh (1 - z)(1 - n^2), da_r = da_n (W_n h_{t-1} + bh) r (1 - r),
-    and d_xs[t] = U^T da_t.
-    """
+    step and d_hT = dL/dh_T: (B, d) at the final state (zeros if None). A carried copy's gradient goes to
+    h_{L_b}; from the plain GRU's total dh_t, as in ``gru.backward``, da_z = dh (h_{t-1} - n) z (1 - z),
+    da_n = dh (1 - z)(1 - n^2), da_r = da_n (W_n h_{t-1} + bh) r (1 - r), and d_xs[t] = U^T da_t."""
     q = _cell(p)
     instance_of("layer", layer, Layer, "encoder.Layer (a masked_gru pass)")
     xs = as_float_array("xs", xs, ndim=3, dims="(T, B, n)")
@@ -118,9 +109,8 @@ def masked_gru_backward(p: gru.GRUParams, xs, mask, layer: Layer, d_hs, d_hT=Non
     lengths, cols = _lengths(mask, T, B), np.arange(B)
     if not np.array_equal(lengths, layer.lengths):
         raise ValueError("mask: expected the mask of the forward pass, got other lengths")
-    d_hs = as_float_array("d_hs", d_hs, shape=(T, B, d), dims="(T, B, d)")
-    dH = np.zeros((T + 1, B, d))                                  # dL/dh_0 .. dL/dh_T, plain GRU
-    np.add.at(dH, (_steps(lengths, T), cols), d_hs)
+    d_hs, dH = as_float_array("d_hs", d_hs, shape=(T, B, d), dims="(T, B, d)"), np.zeros((T + 1, B, d))
+    np.add.at(dH, (np.minimum(np.arange(1, T + 1)[:, None], lengths), cols), d_hs)  # dL/dh_0 .. dL/dh_T
     if d_hT is not None:
         dH[lengths, cols] += as_float_array("d_hT", d_hT, shape=(B, d), dims="(B, d)")
     bwd = gru.backward(q, xs, layer.fwd, dH[1:])
@@ -170,16 +160,16 @@ class EncoderParams:
     directions = property(lambda self: 2 if self.bidirectional else 1, doc="1 or 2.")
     layers = property(lambda self: len(self.cells) // self.directions, doc="Number of layers.")
     d_out = property(lambda self: self.directions * self.d, doc="Size of the outputs, d or 2d.")
+    names = property(lambda self: _names(self.layers, self.directions), doc="l0, l0_reverse, l1, ...")
 
-    def layer(self, l: int) -> tuple:
-        """The names ("l0", "l0_reverse") and the cells of layer l, forward direction first."""
+    def layer(self, i: int) -> tuple:
+        """The names ("l0", "l0_reverse" for i = 0) and the cells of layer i, forward direction first."""
         D = self.directions
-        return _names(self.layers, D)[l * D:(l + 1) * D], self.cells[l * D:(l + 1) * D]
+        return self.names[i * D:(i + 1) * D], self.cells[i * D:(i + 1) * D]
 
     def items(self) -> list:
         """(name, array) pairs of every parameter: "E", then "l0.U", "l0.W", "l0.b", "l0.bh", ..."""
-        return [("E", self.E)] + [(f"{name}.{s}", a) for name, cell in
-                                  zip(_names(self.layers, self.directions), self.cells)
+        return [("E", self.E)] + [(f"{name}.{s}", a) for name, cell in zip(self.names, self.cells)
                                   for s, a in cell.items() if s not in ("V", "c")]
 
     def copy(self) -> EncoderParams:  # a deep copy
@@ -191,10 +181,9 @@ def init_encoder(V: int, e: int, d: int, layers: int = 1, bidirectional: bool = 
     """Random encoder parameters: E ~ N(0, 1) (as torch.nn.Embedding) and cells from gru.init_gru."""
     V, e, d = (positive_int(s, v) for s, v in (("V", V), ("e", e), ("d", d)))
     layers, D = positive_int("layers", layers), 2 if as_bool("bidirectional", bidirectional) else 1
-    rng = rng_from(rng)
-    E = rng.normal(size=(V, e))
-    return EncoderParams(E, [gru.init_gru(e if i < D else D * d, d, d, rng=rng)
-                             for i in range(layers * D)], bidirectional)
+    rng = rng_from(rng)                                   # E first, then the cells in order
+    return EncoderParams(rng.normal(size=(V, e)), [gru.init_gru(e if i < D else D * d, d, d, rng=rng)
+                                                   for i in range(layers * D)], bidirectional)
 
 
 def _names(layers: int, D: int) -> list:
@@ -224,14 +213,14 @@ def _check_ids(p, ids, mask):
     return ids, _lengths(mask, *ids.shape)
 
 
-def encode(p: EncoderParams, ids, mask) -> EncoderOutput:
+def encode(p: EncoderParams, ids, mask=None) -> EncoderOutput:
     """Run the encoder over ids: (T, B) with mask: (T, B) (no padding if None), from zero states."""
     ids, lengths = _check_ids(p, ids, mask)
     keep = (np.arange(ids.shape[0])[:, None] < lengths)[..., None]    # (T, B, 1): the real tokens
     rev = _reversal(lengths, ids.shape[0])
     x, cache, finals = p.E[ids], [], []
-    for l in range(p.layers):
-        _, cells = p.layer(l)
+    for i in range(p.layers):
+        _, cells = p.layer(i)
         f = masked_gru(cells[0], x, mask)
         hs, final, b = [f.hs], [f.final], None
         if p.bidirectional:
@@ -246,7 +235,7 @@ def encode(p: EncoderParams, ids, mask) -> EncoderOutput:
 
 def encode_backward(p: EncoderParams, ids, mask, out: EncoderOutput, d_hs=None, d_final=None) -> dict:
     """Gradients {name: array} of every parameter (the names of ``p.items()``) given d_hs = dL/dhs:
-    (T, B, d_out) and d_final = dL/dfinal: (layers, B, d_out) (zeros if None)."""
+    (T, B, d_out) and d_final = dL/dfinal: (layers, B, d_out) (zeros if None); mask as for ``out``."""
     ids, lengths = _check_ids(p, ids, mask)
     instance_of("out", out, EncoderOutput, "encoder.EncoderOutput (an encode pass)")
     T, B = ids.shape
@@ -260,14 +249,14 @@ def encode_backward(p: EncoderParams, ids, mask, out: EncoderOutput, d_hs=None, 
         as_float_array("d_final", d_final, shape=out.final.shape, dims="(layers, B, d_out)")
     keep = (np.arange(T)[:, None] < lengths)[..., None]
     rev, d, grads = _reversal(lengths, T), p.d, {}
-    for l in reversed(range(p.layers)):
-        x, f, b = out.cache[l]
+    for i in reversed(range(p.layers)):
+        x, f, b = out.cache[i]
         dh = dx * keep                                           # the outputs are zero at padding
-        names, cells = p.layer(l)
-        g = masked_gru_backward(cells[0], x, mask, f, dh[..., :d], d_final[l, :, :d])
+        names, cells = p.layer(i)
+        g = masked_gru_backward(cells[0], x, mask, f, dh[..., :d], d_final[i, :, :d])
         dx, parts = g.d_xs, [g.grads]
         if p.bidirectional:
-            g = masked_gru_backward(cells[1], x[rev], mask, b, dh[..., d:][rev], d_final[l, :, d:])
+            g = masked_gru_backward(cells[1], x[rev], mask, b, dh[..., d:][rev], d_final[i, :, d:])
             dx = dx + g.d_xs[rev]
             parts.append(g.grads)
         for name, part in zip(names, parts):
@@ -285,7 +274,7 @@ def count_params(V: int, e: int, d: int, layers: int = 1, bidirectional: bool = 
     """
     V, e, d = (positive_int(s, v) for s, v in (("V", V), ("e", e), ("d", d)))
     layers, D = positive_int("layers", layers), 2 if as_bool("bidirectional", bidirectional) else 1
-    bias = {"one": 4, "two": 6}[one_of("biases", biases, ("one", "two"))]
+    bias = {"one": 4, "two": 6}[_checks.one_of("biases", biases, ("one", "two"))]
     counts = {"E": V * e}
     for i, name in enumerate(_names(layers, D)):
         counts[name] = 3 * d * (e if i < D else D * d) + 3 * d * d + bias * d
@@ -297,12 +286,20 @@ def from_torch(state: dict, bidirectional: bool = False) -> EncoderParams:
     """The encoder with PyTorch's parameters ``state``: "embedding.weight" (torch.nn.Embedding) and
     "gru.weight_ih_l0", "gru.bias_hh_l0_reverse", ... (torch.nn.GRU, batch_first=False)."""
     D = 2 if as_bool("bidirectional", bidirectional) else 1
-    has_keys("state", state, ["embedding.weight"])
+    _checks.has_keys("state", state, ["embedding.weight"])
     layers = max(1, sum(k.startswith("gru.weight_ih_l") for k in state) // D)
     keys, cells = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), []
     for name in _names(layers, D):
-        has_keys("state", state, [f"gru.{k[:-2]}{name}" for k in keys])
+        _checks.has_keys("state", state, [f"gru.{k[:-2]}{name}" for k in keys])
         one = {k: state[f"gru.{k[:-2]}{name}"] for k in keys}
         d = np.shape(one["weight_hh_l0"])[-1]
         cells.append(_cell(gru.from_torch(one | {"linear.weight": np.eye(d), "linear.bias": np.zeros(d)})))
     return EncoderParams(state["embedding.weight"], tuple(cells), bidirectional)
+
+
+def to_torch(p: EncoderParams) -> dict:
+    """Inverse of ``from_torch``: PyTorch's names and arrays; bias_ih = b, bias_hh = [0; 0; bh]."""
+    state = {"embedding.weight": instance_of("p", p, EncoderParams, "encoder.EncoderParams").E.copy()}
+    for name, cell in zip(p.names, p.cells):
+        state |= {f"gru.{k[:-2]}{name}": a for k, a in gru.to_torch(cell).items() if k[:3] != "lin"}
+    return state
