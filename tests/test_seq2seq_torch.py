@@ -204,6 +204,23 @@ def test_the_fixture_model_is_the_one_its_script_states(case):
     assert (nll * m).sum() / m.sum() == pytest.approx(float(f["loss"]), abs=TOL)
 
 
+def test_the_fixtures_tell_the_conventions_apart():
+    # the reverse direction must start at each sequence's own last token: run over the whole padded
+    # column (PAD embeddings first), it ends elsewhere
+    f = torch_case("seq2seq_encoder", "bi2")
+    p = cell(f, "enc_gru.*_l0_reverse")
+    xs = f["enc_embedding.weight"][f["src"]]                              # (T, B, e), PAD rows too
+    naive = gru.forward(p, xs[::-1]).hs[-1]                               # after reading x_1
+    short = f["src_lengths"] < len(f["src"])
+    assert np.abs(naive[short] - f["h_n"][1][short]).max(axis=1).min() > 1e-3   # every one of them
+    # the loss is a mean over the real tokens of the batch, not a mean of per-sentence means
+    f = torch_case("seq2seq_model", "plain")
+    nll = -np.take_along_axis(torch_log_probs(f), f["tgt_out"][..., None], -1)[..., 0]
+    m = f["tgt_mask"]
+    per_sentence = ((nll * m).sum(0) / m.sum(0)).mean()
+    assert abs(per_sentence - float(f["loss"])) > 1e-3
+
+
 # --------------------------------------------------------------------------------- the encoder (S2's)
 
 @pytest.mark.parametrize("case", FIXTURES["seq2seq_encoder"])
