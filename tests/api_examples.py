@@ -596,3 +596,45 @@ MODULES["decoding"] = {
 FUNCTIONS["decoding.greedy_batch"] = {
     "state0": Obj(lambda: np.zeros((3, 2)), wrong=lambda: (np.zeros((3, 2)), np.zeros((2, 2))))}
 FUNCTIONS["seq2seq_data.lengths"] = {"mask": A(_SRC_MASK)}            # any (T, B) prefix mask is valid
+
+# --- S2 (issue 11): the seq2seq encoder: embedding, masked GRU layer, stacked and bidirectional -------
+_ENC_IDS = lambda: np.array([[3, 4], [2, 1], [1, 0]])                # noqa: E731 (lengths 3 and 2, V = 5)
+_ENC_MASK = lambda: np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])  # noqa: E731
+_GRU_MASK = lambda: np.array([[1.0, 1.0]] * 3 + [[1.0, 0.0]] * 2)   # noqa: E731 (T = 5, lengths 5 and 3)
+
+
+def _enc_p():
+    return _first("encoder.init_encoder")(5, 3, 4, layers=2, bidirectional=True, rng=0)
+
+
+def _enc_out():
+    return _first("encoder.encode")(_enc_p(), _ENC_IDS(), _ENC_MASK())
+
+
+def _gru_layer():
+    return _first("encoder.masked_gru")(gru_p(), xs_(), _GRU_MASK())
+
+
+MODULES["encoder"] = {
+    "V": I(5), "e": I(3), "d": I(4), "layers": I(2), "bidirectional": BOOL_TRUE, "rng": RNG,
+    "p": Obj(_enc_p, wrong=gru_p), "ids": Ids(_ENC_IDS, 5, tied=(0, 1)), "mask": A(_ENC_MASK, tied=(0, 1)),
+    "E": A(lambda: np.random.default_rng(0).normal(size=(5, 3)), tied=(1,)),
+    "cells": Obj(lambda: _enc_p().cells, wrong=lambda: _enc_p().cells[:3]),
+    "out": Obj(_enc_out, wrong=_gru_layer),
+    "d_hs": A(lambda: np.ones((3, B, 8)), tied=(0, 1, 2)),
+    "d_final": A(lambda: np.ones((2, B, 8)), tied=(0, 1, 2)),
+    "d_xs": A(lambda: np.ones((3, B, 3)), tied=(0, 1, 2)),
+    "state": Keys(lambda: _first("encoder.to_torch")(_enc_p())),
+}
+FUNCTIONS.update({
+    "encoder.embed": {"E": A(lambda: np.ones((5, 3))), "ids": Ids(_ENC_IDS, 5)},   # any e, any (T, B)
+    # the backward passes' mask: None is valid (no padding); bad arrays are refused by the check that
+    # encode and masked_gru share, covered there
+    "encoder.encode_backward": {"mask": Spec(_ENC_MASK, "any")},
+    "encoder.masked_gru": {"p": Obj(gru_p, wrong=lstm_p), "mask": A(_GRU_MASK, tied=(0, 1))},
+    "encoder.masked_gru_backward": {
+        "p": Obj(gru_p, wrong=lstm_p), "mask": Spec(_GRU_MASK, "any"),
+        "layer": Obj(_gru_layer, wrong=_enc_out), "d_hs": A(lambda: np.ones((T, B, d)), tied=(0, 1, 2))},
+})
+INSTANCES["encoder.EncoderParams"] = _enc_p
+# --- end S2 -------------------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ class EncoderParams:
 
     def layer(self, i: int) -> tuple:
         """The names ("l0", "l0_reverse" for i = 0) and the cells of layer i, forward direction first."""
-        D = self.directions
+        D, i = self.directions, positive_int("i", i, 0, self.layers - 1)
         return self.names[i * D:(i + 1) * D], self.cells[i * D:(i + 1) * D]
 
     def items(self) -> list:
