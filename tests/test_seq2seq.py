@@ -158,9 +158,11 @@ def test_bad_inputs_are_refused():
         seq2seq.loss_and_grads(p, src[:, :2], src_mask[:, :2], tgt_in, tgt_out, tgt_mask)
     with pytest.raises(ValueError, match="^src_mask"):
         seq2seq.loss_and_grads(p, src, src_mask[:-1], tgt_in, tgt_out, tgt_mask)
-    with pytest.raises(ValueError, match="^tgt_in"):
+    with pytest.raises(ValueError, match="^src_ids: expected a non-empty"):       # an empty batch
         seq2seq.loss_and_grads(p, src[:, :0], src_mask[:, :0], tgt_in[:, :0], tgt_out[:, :0],
                                tgt_mask[:, :0])
+    with pytest.raises(ValueError, match="^tgt_in: expected a non-empty"):
+        seq2seq.loss_and_grads(p, src, src_mask, tgt_in[:0], tgt_out[:0], tgt_mask[:0])
     empty = src_mask.copy()
     empty[:, 1] = 0
     with pytest.raises(ValueError, match="^mask"):

@@ -164,9 +164,9 @@ def _check_batch(p, src_ids, src_mask, tgt_in, tgt_out=None, tgt_mask=None):
     src_ids = _check_source(p, src_ids, src_mask)
     V_y = p.E.shape[0]
     tgt_in = as_int_array("tgt_in", tgt_in, 2, 0, V_y, "(L, B)")
-    if 0 in tgt_in.shape or src_ids.shape[1] != tgt_in.shape[1]:
-        raise ValueError(f"tgt_in: expected at least one step and the B={src_ids.shape[1]} columns "
-                         f"of src_ids, got shape {tgt_in.shape}")
+    if src_ids.shape[1] != tgt_in.shape[1]:
+        raise ValueError(f"tgt_in: expected the B={src_ids.shape[1]} columns of src_ids, got shape "
+                         f"{tgt_in.shape}")
     if tgt_out is None:
         return src_ids, tgt_in
     tgt_out = as_int_array("tgt_out", tgt_out, 2, 0, V_y, "(L, B)")
