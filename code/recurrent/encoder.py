@@ -11,9 +11,9 @@ h_{L_b}. The states up to L_b are those of ``gru.forward`` over the padded input
 last), and the layer copies h_{L_b} into the padded steps; backward adds the copies' gradients to
 h_{L_b} and runs ``gru.backward`` on the cell with V = I, c = 0 (so o_t = h_t).
 
-A stacked encoder feeds each layer's states to the next. A bidirectional layer adds a reverse GRU
-that reads each sequence from its own last real token back to its first; its states, put back in
-token order, are concatenated with the forward ones, [h_fwd; h_bwd] (Schuster and Paliwal, 1997).
+A stacked encoder feeds each layer's states to the next. A bidirectional layer adds a reverse GRU that
+reads each sequence from its own last real token back to its first; its states, put back in token order,
+are concatenated with the forward ones, [h_fwd; h_bwd] (Schuster and Paliwal, 1997).
 """
 from __future__ import annotations
 
@@ -201,10 +201,10 @@ class EncoderOutput(NamedTuple):
 
 
 def _reversal(lengths, T: int):
-    """(rows, cols) that reverse each column within its length: rows[t, b] = L_b - 1 - t for t < L_b,
-    t at padding. It is its own inverse."""
+    """(rows, cols) that reverse each column within its length, rows[t, b] = L_b - 1 - t for t < L_b and
+    t at padding (its own inverse), and keep: (T, B, 1), True at the real tokens."""
     t = np.arange(T)[:, None]
-    return np.where(t < lengths, lengths - 1 - t, t), np.arange(len(lengths))
+    return (np.where(t < lengths, lengths - 1 - t, t), np.arange(len(lengths))), (t < lengths)[..., None]
 
 
 def _check_ids(p, ids, mask):
@@ -216,8 +216,7 @@ def _check_ids(p, ids, mask):
 def encode(p: EncoderParams, ids, mask=None) -> EncoderOutput:
     """Run the encoder over ids: (T, B) with mask: (T, B) (no padding if None), from zero states."""
     ids, lengths = _check_ids(p, ids, mask)
-    keep = (np.arange(ids.shape[0])[:, None] < lengths)[..., None]    # (T, B, 1): the real tokens
-    rev = _reversal(lengths, ids.shape[0])
+    rev, keep = _reversal(lengths, ids.shape[0])
     x, cache, finals = p.E[ids], [], []
     for i in range(p.layers):
         _, cells = p.layer(i)
@@ -247,8 +246,7 @@ def encode_backward(p: EncoderParams, ids, mask, out: EncoderOutput, d_hs=None, 
         as_float_array("d_hs", d_hs, shape=(T, B, p.d_out), dims="(T, B, d_out)")
     d_final = np.zeros(out.final.shape) if d_final is None else \
         as_float_array("d_final", d_final, shape=out.final.shape, dims="(layers, B, d_out)")
-    keep = (np.arange(T)[:, None] < lengths)[..., None]
-    rev, d, grads = _reversal(lengths, T), p.d, {}
+    (rev, keep), d, grads = _reversal(lengths, T), p.d, {}
     for i in reversed(range(p.layers)):
         x, f, b = out.cache[i]
         dh = dx * keep                                           # the outputs are zero at padding
@@ -267,11 +265,8 @@ def encode_backward(p: EncoderParams, ids, mask, out: EncoderOutput, d_hs=None, 
 
 def count_params(V: int, e: int, d: int, layers: int = 1, bidirectional: bool = False,
                  biases: str = "one") -> dict:
-    """Parameters of ``init_encoder(V, e, d, layers, bidirectional)``: {"E": V e, "l0": ..., "total"}.
-
-    A cell with n inputs has 3d n + 3d d + 4d (b and bh); ``biases="two"`` counts torch.nn.GRU, whose
-    b_ih and b_hh make it 3d n + 3d d + 6d.
-    """
+    """Parameters of ``init_encoder(V, e, d, layers, bidirectional)``: {"E": V e, "l0": ..., "total"}. A cell
+    with n inputs has 3d n + 3d d + 4d (b, bh), torch.nn.GRU's 3d n + 3d d + 6d (biases="two": b_ih, b_hh)."""
     V, e, d = (positive_int(s, v) for s, v in (("V", V), ("e", e), ("d", d)))
     layers, D = positive_int("layers", layers), 2 if as_bool("bidirectional", bidirectional) else 1
     bias = {"one": 4, "two": 6}[_checks.one_of("biases", biases, ("one", "two"))]
