@@ -177,6 +177,23 @@ def test_reverse_direction_of_a_padded_sequence_reads_it_from_its_own_last_token
     assert not np.allclose(out.hs[0, 0, d:], out.hs[0, 0, :d])
 
 
+def test_reversing_the_whole_padded_array_instead_is_caught(monkeypatch):
+    """The classic slip, flipping the padded (T, B) array so that short sequences start with padding."""
+    real = encoder._reversal
+
+    def naive(lengths, T):
+        (rows, cols), keep = real(lengths, T)
+        return (np.broadcast_to(np.arange(T)[::-1, None], rows.shape), cols), keep
+
+    p = params(1, True, seed=7)
+    ids, mask = batch(seed=8)
+    right = encoder.encode(p, ids, mask)
+    monkeypatch.setattr(encoder, "_reversal", naive)
+    wrong = encoder.encode(p, ids, mask)
+    for b, L in enumerate(LENGTHS):                  # the reverse final states of the short ones differ
+        assert np.allclose(wrong.final[0, b, d:], right.final[0, b, d:], atol=1e-3) == (L == len(ids)), b
+
+
 def test_an_empty_column_keeps_the_zero_state():
     p = params(2, True)
     ids, mask = batch([3, 2])
