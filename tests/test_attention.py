@@ -112,7 +112,7 @@ def test_bad_inputs_are_refused():
         attention.forward(p, query, hs[..., :2], mask)
     with pytest.raises(ValueError, match="^hs"):
         attention.forward(p, query, hs[:, :0], mask[:, :0])
-    with pytest.raises(ValueError, match="^mask"):
+    with pytest.raises(ValueError, match="^hs, mask"):
         attention.forward(p, query, hs, mask[:-1])
     with pytest.raises(ValueError, match="^mask"):
         attention.forward(p, query, hs, 0.5 * mask)

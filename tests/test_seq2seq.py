@@ -21,7 +21,7 @@ def padded(rng, lengths, V):
 
 def model(config, seed=0):
     p = seq2seq.init_seq2seq(V_SRC, V_TGT, 3, 3, d_dec=4, a=3, rng=seed, **CONFIGS[config])
-    for name, a in p.items():                  # every bias non-zero, recurrences and scores sharp
+    for _, a in p.items():                     # every bias non-zero, recurrences and scores sharp
         if a.ndim == 1:
             a[...] = np.random.default_rng(seed + 1).normal(0, 0.5, a.shape)
     p.dec.W[...] *= 2
@@ -70,7 +70,7 @@ def test_a_padded_batch_is_the_token_weighted_sum_of_single_examples(config):
     N, total, summed = tgt_mask.sum(), 0.0, {name: 0.0 for name, _ in p.items()}
     for b in range(src.shape[1]):
         S, L = int(src_mask[:, b].sum()), int(tgt_mask[:, b].sum())
-        one = (src[:S, [b]], None, tgt_in[:L, [b]], tgt_out[:L, [b]], tgt_mask[:L, [b]])
+        one = (src[:S, [b]], np.ones((S, 1)), tgt_in[:L, [b]], tgt_out[:L, [b]], tgt_mask[:L, [b]])
         loss_b, grads_b = seq2seq.loss_and_grads(p, *one)
         total += L * loss_b
         for name, g in grads_b.items():
@@ -94,7 +94,7 @@ def test_the_step_function_reproduces_the_teacher_forced_log_probs(config):
     b, L = 0, int(tgt_mask[:, 0].sum())
     state0 = seq2seq.initial_state(p, src[:SRC_LENGTHS[b], [b]])
     score = decoding.sequence_log_prob(step, state0, 1, tgt_out[:L, b])
-    loss = seq2seq.loss_and_grads(p, src[:SRC_LENGTHS[b], [b]], None, tgt_in[:L, [b]],
+    loss = seq2seq.loss_and_grads(p, src[:SRC_LENGTHS[b], [b]], np.ones((SRC_LENGTHS[b], 1)), tgt_in[:L, [b]],
                                   tgt_out[:L, [b]], tgt_mask[:L, [b]])[0]
     assert abs(score + L * loss) < 1e-12 * L * loss
 
@@ -148,15 +148,15 @@ def test_bad_inputs_are_refused():
         seq2seq.loss_and_grads(p, src + V_SRC, src_mask, tgt_in, tgt_out, tgt_mask)
     with pytest.raises(ValueError, match="^tgt_in"):
         seq2seq.loss_and_grads(p, src, src_mask, tgt_in + V_TGT, tgt_out, tgt_mask)
-    with pytest.raises(ValueError, match="^tgt_out"):
+    with pytest.raises(ValueError, match="^tgt_in, tgt_out"):
         seq2seq.loss_and_grads(p, src, src_mask, tgt_in, tgt_out[:-1], tgt_mask)
-    with pytest.raises(ValueError, match="^tgt_mask"):
+    with pytest.raises(ValueError, match="^tgt_in, tgt_mask"):
         seq2seq.loss_and_grads(p, src, src_mask, tgt_in, tgt_out, tgt_mask[:, :2])
     with pytest.raises(ValueError, match="^tgt_mask"):
         seq2seq.loss_and_grads(p, src, src_mask, tgt_in, tgt_out, 0 * tgt_mask)
-    with pytest.raises(ValueError, match="^tgt_in"):
+    with pytest.raises(ValueError, match="^src_ids, tgt_in"):
         seq2seq.loss_and_grads(p, src[:, :2], src_mask[:, :2], tgt_in, tgt_out, tgt_mask)
-    with pytest.raises(ValueError, match="^src_mask"):
+    with pytest.raises(ValueError, match="^src_ids, src_mask"):
         seq2seq.loss_and_grads(p, src, src_mask[:-1], tgt_in, tgt_out, tgt_mask)
     with pytest.raises(ValueError, match="^src_ids: expected a non-empty"):       # an empty batch
         seq2seq.loss_and_grads(p, src[:, :0], src_mask[:, :0], tgt_in[:, :0], tgt_out[:, :0],
@@ -165,8 +165,12 @@ def test_bad_inputs_are_refused():
         seq2seq.loss_and_grads(p, src, src_mask, tgt_in[:0], tgt_out[:0], tgt_mask[:0])
     empty = src_mask.copy()
     empty[:, 1] = 0
-    with pytest.raises(ValueError, match="^mask"):
+    with pytest.raises(ValueError, match="^src_mask: expected a real token in every column"):
         seq2seq.loss_and_grads(p, src, empty, tgt_in, tgt_out, tgt_mask)
+    with pytest.raises(ValueError, match="^src_mask: expected 0/1 entries, ones then zeros"):
+        seq2seq.loss_and_grads(p, src, src_mask[::-1], tgt_in, tgt_out, tgt_mask)
+    with pytest.raises(TypeError, match="^src_mask"):
+        seq2seq.loss_and_grads(p, src, None, tgt_in, tgt_out, tgt_mask)
     with pytest.raises(TypeError, match="^tgt_in"):
         seq2seq.loss_and_grads(p, src, src_mask, tgt_in.astype(float), tgt_out, tgt_mask)
     with pytest.raises(TypeError, match="^p"):

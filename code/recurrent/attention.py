@@ -93,7 +93,10 @@ def _check_source(p: AttentionParams, hs, mask):
         raise ValueError(f"hs: expected at least one position and one example, got shape {hs.shape}")
     if hs.shape[2] != p.D:
         raise ValueError(f"hs: expected last axis D={p.D} (the columns of U_a), got shape {hs.shape}")
-    mask = as_float_array("mask", mask, shape=hs.shape[:2], dims="(S, B)")
+    mask = as_float_array("mask", mask, ndim=2, dims="(S, B)")
+    if mask.shape != hs.shape[:2]:
+        raise ValueError(f"hs, mask: expected mask of shape (S, B) = {hs.shape[:2]} (from hs), got "
+                         f"{mask.shape}")
     if not np.all((mask == 0) | (mask == 1)):
         raise ValueError("mask: expected entries 0 (PAD) or 1 (a real position), got other values")
     if not mask.any(axis=0).all():

@@ -24,8 +24,7 @@ import numpy as np
 
 from . import attention as attn
 from . import encoder, gru
-from ._checks import as_bool, as_callable, as_float_array, as_int_array, finite_float, instance_of, \
-    positive_float, positive_int, rng_from
+from ._checks import as_bool, as_callable, as_float_array, as_int_array, instance_of, positive_int, rng_from
 from .cell import _check_finite_gradient
 from .losses import _log_softmax
 from .training import Adam, History, clip_by_norm
@@ -85,16 +84,14 @@ class Seq2SeqParams:
         return pairs + [("V", self.V), ("c", self.c)]
 
     def __getattr__(self, name: str):
-        if "." in name:                                     # "enc.l0.U", "dec.W", "att.v"
-            for s, a in self.items():
-                if s == name:
-                    return a
+        if "." in name and name in (arrays := dict(self.items())):   # "enc.l0.U", "dec.W", "att.v"
+            return arrays[name]
         raise AttributeError(f"Seq2SeqParams has no parameter {name!r}")
 
     def _with(self, arrays: dict) -> Seq2SeqParams:
         """A model like self holding ``arrays`` {name: array} (every name of ``items()``)."""
         enc = self.enc
-        layers = [enc.layer(l) for l in range(enc.layers)]
+        layers = [enc.layer(i) for i in range(enc.layers)]
         cells = tuple(cell._with({s: arrays[f"enc.{name}.{s}"] for s in GRU_SYMBOLS})
                       for names, cs in layers for name, cell in zip(names, cs))
         att = None if self.att is None else attn.AttentionParams._computed(
@@ -111,7 +108,7 @@ class Seq2SeqParams:
 
     def scaled(self, factor: float) -> Seq2SeqParams:
         """A copy with every array multiplied by ``factor`` (for ``training.clip_by_norm``)."""
-        factor = finite_float("factor", factor)
+        factor = float(as_float_array("factor", factor, shape=(), dims="a number"))
         return self._with({s: a * factor for s, a in self.items()})
 
     def squared_norm(self) -> float:  # the sum of squares of every entry
@@ -150,38 +147,45 @@ class Seq2SeqForward(NamedTuple):
     log_probs: np.ndarray        # (L, B, V_y) log-softmax of o_t
 
 
-def _check_source(p, src_ids, src_mask):
-    """src_ids: (T, B) in [0, V_src); with attention every column of src_mask needs a real token."""
+def _check_source(p, src_ids, src_mask, none_ok: bool = False):
+    """src_ids: (T, B) in [0, V_src); src_mask: (T, B) 0/1, ones then zeros in each column, with a
+    real token in every column when the model attends (None: no padding, if ``none_ok``)."""
     instance_of("p", p, Seq2SeqParams, "seq2seq.Seq2SeqParams")
     src_ids = as_int_array("src_ids", src_ids, 2, 0, p.enc.V, "(T, B)")
-    if p.att is not None and src_mask is not None:
-        attn._check_source(p.att, np.zeros(src_ids.shape + (p.att.D,)),
-                           as_float_array("src_mask", src_mask, shape=src_ids.shape, dims="(T, B)"))
-    return src_ids
+    if src_mask is None and none_ok:
+        return src_ids, np.ones(src_ids.shape)
+    mask = as_float_array("src_mask", src_mask, ndim=2, dims="(T, B)")
+    if mask.shape != src_ids.shape:
+        raise ValueError(f"src_ids, src_mask: expected one shape (T, B), got {src_ids.shape}, {mask.shape}")
+    if not np.isin(mask, (0.0, 1.0)).all() or (mask[1:] > mask[:-1]).any():
+        raise ValueError("src_mask: expected 0/1 entries, ones then zeros in every column")
+    if p.att is not None and not mask[0].all():
+        raise ValueError("src_mask: expected a real token in every column (attention needs one)")
+    return src_ids, mask
 
 
 def _check_batch(p, src_ids, src_mask, tgt_in, tgt_out=None, tgt_mask=None):
-    src_ids = _check_source(p, src_ids, src_mask)
+    src_ids, src_mask = _check_source(p, src_ids, src_mask)
     V_y = p.E.shape[0]
     tgt_in = as_int_array("tgt_in", tgt_in, 2, 0, V_y, "(L, B)")
     if src_ids.shape[1] != tgt_in.shape[1]:
-        raise ValueError(f"tgt_in: expected the B={src_ids.shape[1]} columns of src_ids, got shape "
-                         f"{tgt_in.shape}")
+        raise ValueError(f"src_ids, tgt_in: expected B columns in both, got {src_ids.shape}, {tgt_in.shape}")
     if tgt_out is None:
-        return src_ids, tgt_in
+        return src_ids, src_mask, tgt_in
     tgt_out = as_int_array("tgt_out", tgt_out, 2, 0, V_y, "(L, B)")
-    if tgt_out.shape != tgt_in.shape:
-        raise ValueError(f"tgt_out: expected the shape of tgt_in, {tgt_in.shape}, got {tgt_out.shape}")
-    tgt_mask = as_float_array("tgt_mask", tgt_mask, shape=tgt_in.shape, dims="(L, B)")
+    tgt_mask = as_float_array("tgt_mask", tgt_mask, ndim=2, dims="(L, B)")
+    for name, a in (("tgt_out", tgt_out), ("tgt_mask", tgt_mask)):
+        if a.shape != tgt_in.shape:
+            raise ValueError(f"tgt_in, {name}: expected one shape (L, B), got {tgt_in.shape}, {a.shape}")
     if not np.isin(tgt_mask, (0.0, 1.0)).all() or tgt_mask.sum() == 0:
         raise ValueError("tgt_mask: expected 0/1 entries with at least one real target token")
-    return src_ids, tgt_in, tgt_out, tgt_mask
+    return src_ids, src_mask, tgt_in, tgt_out, tgt_mask
 
 
 def forward(p: Seq2SeqParams, src_ids, src_mask, tgt_in) -> Seq2SeqForward:
-    """Encode src_ids: (T, B) (mask: (T, B) 0/1, None for no padding) and run the decoder over
+    """Encode src_ids: (T, B) (src_mask: (T, B) 0/1, 1 at the real tokens) and run the decoder over
     tgt_in: (L, B), the true previous tokens."""
-    src_ids, tgt_in = _check_batch(p, src_ids, src_mask, tgt_in)
+    src_ids, src_mask, tgt_in = _check_batch(p, src_ids, src_mask, tgt_in)
     out = encoder.encode(p.enc, src_ids, src_mask)
     s = s0 = np.tanh(out.final[-1] @ p.W_s.T + p.b_s)
     emb = encoder.embed(p.E, tgt_in)                                  # (L, B, e)
@@ -189,10 +193,9 @@ def forward(p: Seq2SeqParams, src_ids, src_mask, tgt_in) -> Seq2SeqForward:
         layer = encoder.masked_gru(p.dec, emb, None, s0)
         feats, states, steps, xs = layer.hs, (layer,), (), emb
     else:
-        mask = np.ones(src_ids.shape) if src_mask is None else src_mask
         keys, states, steps, xs, feats = attn.key_projection(p.att, out.hs), [], [], [], []
         for t in range(len(tgt_in)):
-            a = attn.forward(p.att, s, out.hs, mask, keys)
+            a = attn.forward(p.att, s, out.hs, src_mask, keys)
             x = np.concatenate([emb[t], a.context], axis=1)
             layer = encoder.masked_gru(p.dec, x[None], None, s)
             s = layer.hs[0]
@@ -205,10 +208,9 @@ def forward(p: Seq2SeqParams, src_ids, src_mask, tgt_in) -> Seq2SeqForward:
 def loss_and_grads(p: Seq2SeqParams, src_ids, src_mask, tgt_in, tgt_out, tgt_mask):
     """(loss, grads): the mean cross-entropy over the real target tokens (see the module) and its
     gradient with respect to every parameter, a Seq2SeqParams of the same shapes."""
-    src_ids, tgt_in, tgt_out, tgt_mask = _check_batch(p, src_ids, src_mask, tgt_in, tgt_out, tgt_mask)
-    f = forward(p, src_ids, src_mask, tgt_in)
-    L, B = tgt_in.shape
-    N = tgt_mask.sum()
+    args = _check_batch(p, src_ids, src_mask, tgt_in, tgt_out, tgt_mask)
+    src_ids, src_mask, tgt_in, tgt_out, tgt_mask = args
+    f, (L, B), N = forward(p, src_ids, src_mask, tgt_in), tgt_in.shape, tgt_mask.sum()
     rows, cols = np.arange(L)[:, None], np.arange(B)
     loss = -float((f.log_probs[rows, cols, tgt_out] * tgt_mask).sum() / N)
     d_o = np.exp(f.log_probs)                                         # softmax - onehot, weighted
@@ -222,7 +224,6 @@ def loss_and_grads(p: Seq2SeqParams, src_ids, src_mask, tgt_in, tgt_out, tgt_mas
         lg = encoder.masked_gru_backward(p.dec, f.xs, None, f.states[0], d_feat)
         dec_grads, d_emb, d_s = [lg.grads], lg.d_xs, lg.d_h0
     else:
-        mask = np.ones(src_ids.shape) if src_mask is None else src_mask
         d_s, d_emb, dec_grads, att_grads = np.zeros((B, d)), np.zeros((L, B, e)), [], []
         for t in reversed(range(L)):
             lg = encoder.masked_gru_backward(p.dec, f.xs[t][None], None, f.states[t],
@@ -237,8 +238,7 @@ def loss_and_grads(p: Seq2SeqParams, src_ids, src_mask, tgt_in, tgt_out, tgt_mas
     g.update({f"dec.{s}": sum(getattr(q, s) for q in dec_grads) for s in GRU_SYMBOLS})
     g["E"] = encoder.embed_backward(p.E, tgt_in, d_emb)
     d_pre = d_s * (1 - f.s0 ** 2)                                     # through s_0 = tanh(.)
-    h_fin = f.enc.final[-1]
-    g.update(W_s=d_pre.T @ h_fin, b_s=d_pre.sum(axis=0))
+    g.update(W_s=d_pre.T @ f.enc.final[-1], b_s=d_pre.sum(axis=0))
     d_final = np.zeros_like(f.enc.final)
     d_final[-1] = d_pre @ p.W_s
     _check_finite_gradient(d_final)
@@ -250,9 +250,8 @@ def loss_and_grads(p: Seq2SeqParams, src_ids, src_mask, tgt_in, tgt_out, tgt_mas
 def initial_state(p: Seq2SeqParams, src_ids, src_mask=None) -> tuple:
     """The decoder's state before its first step for the B sources: (s_0: (B, d_dec), hs: (B, T, D),
     mask: (B, T)), batch first as ``decoding`` reorders hypotheses along axis 0."""
-    src_ids = _check_source(p, src_ids, src_mask)
-    out = encoder.encode(p.enc, src_ids, src_mask)
-    mask = np.ones(src_ids.shape) if src_mask is None else np.asarray(src_mask, float)
+    src_ids, mask = _check_source(p, src_ids, src_mask, none_ok=True)
+    out = encoder.encode(p.enc, src_ids, mask)
     s0 = np.tanh(out.final[-1] @ p.W_s.T + p.b_s)
     return s0, out.hs.transpose(1, 0, 2).copy(), mask.T.copy()
 
@@ -285,10 +284,9 @@ def train(p: Seq2SeqParams, batches, steps: int, lr: float = 0.01, clip: float =
     if not batches or any(not isinstance(b, tuple) or len(b) != 5 for b in batches):
         raise ValueError("batches: expected a non-empty list of 5-tuples (src_ids, src_mask, tgt_in, "
                          "tgt_out, tgt_mask)")
-    steps, clip = positive_int("steps", steps), positive_float("clip", clip)
+    steps = positive_int("steps", steps)                   # clip_by_norm checks clip, Adam lr
     log_every = positive_int("log_every", log_every, minimum=0)
-    if log_every:
-        as_callable("log", log, "a function of one string")
+    as_callable("log", log, "a function of one string")
     adam, losses, norms = Adam(p, lr=lr), [], []
     for i in range(steps):
         loss, grads = loss_and_grads(p, *batches[i % len(batches)])
