@@ -638,3 +638,58 @@ FUNCTIONS.update({
 })
 INSTANCES["encoder.EncoderParams"] = _enc_p
 # --- end S2 -------------------------------------------------------------------------------------------
+
+# --- S3 (issue 11): additive attention, the encoder-decoder with teacher forcing ----------------------
+_S2S_SRC = lambda: np.array([[3, 4], [4, 3], [3, 0]])                      # noqa: E731 (lengths 3, 2)
+_S2S_SRC_MASK = lambda: np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])     # noqa: E731
+_S2S_IN = lambda: np.array([[1, 1], [3, 3], [3, 0]])                       # noqa: E731 (BOS y)
+_S2S_OUT = lambda: np.array([[3, 3], [3, 2], [2, 0]])                      # noqa: E731 (y EOS)
+
+
+def _s2s_p():
+    return _first("seq2seq.init_seq2seq")(5, 4, 2, 3, a=2, rng=0)          # V_src 5, V_tgt 4, D = d_dec 3
+
+
+def _att_p():
+    return _first("attention.init_attention")(3, 4, 2, rng=0)             # d_q 3, D 4, a 2
+
+
+def _att_hs():
+    return np.random.default_rng(8).normal(size=(3, B, 4))
+
+
+def _att_fwd():
+    return _first("attention.forward")(_att_p(), np.full((B, 3), 0.1), _att_hs(), _S2S_SRC_MASK())
+
+
+MODULES["attention"] = {
+    "p": Obj(_att_p, wrong=gru_p), "d_q": I(3), "D": I(4), "a": I(2),
+    "query": A(lambda: np.full((B, 3), 0.1), tied=(0, 1)), "hs": A(_att_hs, tied=(0, 1, 2)),
+    "mask": A(_S2S_SRC_MASK, tied=(0, 1)), "keys": A(lambda: np.zeros((3, B, 2)), tied=(0, 1, 2)),
+    "att": Obj(_att_fwd, wrong=_gru_layer), "d_context": A(lambda: np.ones((B, 4)), tied=(0, 1)),
+    "d_weights": A(lambda: np.ones((3, B)), tied=(0, 1)),
+}
+FUNCTIONS.update({
+    "attention.key_projection": {"hs": A(_att_hs, tied=(2,))},            # any S and B
+    "attention.AttentionParams": {"W_a": A(lambda: np.ones((2, 3)), tied=(0,)),
+                                  "U_a": A(lambda: np.ones((2, 4)), tied=(0,)),
+                                  "v": A(lambda: np.ones(2), tied=(0,))},
+    "seq2seq.Seq2SeqParams": {
+        "enc": Obj(lambda: _s2s_p().enc, wrong=gru_p), "dec": Obj(lambda: _s2s_p().dec, wrong=lstm_p),
+        "att": Obj(lambda: _s2s_p().att, wrong=gru_p), "E": A(lambda: _s2s_p().E, tied=(0, 1)),
+        "W_s": A(lambda: _s2s_p().W_s, tied=(0, 1)), "b_s": A(lambda: _s2s_p().b_s, tied=(0,)),
+        "V": A(lambda: _s2s_p().V, tied=(0, 1)), "c": A(lambda: _s2s_p().c, tied=(0,))},
+    "seq2seq.forward": {"tgt_in": Ids(_S2S_IN, 4, tied=(1,))},            # any number of steps L
+})
+MODULES["seq2seq"] = {
+    "p": Obj(_s2s_p, wrong=gru_p), "V_src": I(5), "V_tgt": I(4), "e": I(2), "d": I(3), "d_dec": I(3),
+    "layers": I(1), "bidirectional": BOOL_FALSE, "attention": BOOL_TRUE, "a": I(2),
+    "src_ids": Ids(_S2S_SRC, 5, tied=(0, 1)), "src_mask": A(_S2S_SRC_MASK, tied=(0, 1)),
+    "tgt_in": Ids(_S2S_IN, 4, tied=(0, 1)), "tgt_out": Ids(_S2S_OUT, 4, tied=(0, 1)),
+    "tgt_mask": A(_S2S_SRC_MASK, tied=(0, 1)),                            # the target lengths are 2, 1
+    "batches": Spec(lambda: [(_S2S_SRC(), _S2S_SRC_MASK(), _S2S_IN(), _S2S_OUT(), _S2S_SRC_MASK())],
+                    "object"),
+    "steps": I(1), "log_every": I(1, minimum=0), "log": Fn(lambda: (lambda *a: None)),
+}
+INSTANCES["seq2seq.Seq2SeqParams"] = _s2s_p
+# --- end S3 -------------------------------------------------------------------------------------------
