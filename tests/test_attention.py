@@ -133,9 +133,9 @@ def test_bad_inputs_are_refused():
         attention.backward(p, hs[:2], att, G_c)
     with pytest.raises(ValueError, match="^d_weights"):
         attention.backward(p, hs, att, G_c, np.zeros((S, B + 1)))
-    with pytest.raises(ValueError, match="^U_a"):
+    with pytest.raises(ValueError, match="^W_a, U_a"):
         attention.AttentionParams(W_a=np.ones((a, d_q)), U_a=np.ones((a + 1, D)), v=np.ones(a))
-    with pytest.raises(ValueError, match="^v"):
+    with pytest.raises(ValueError, match="^W_a, v"):
         attention.AttentionParams(W_a=np.ones((a, d_q)), U_a=np.ones((a, D)), v=np.ones(a + 1))
     with pytest.raises(ValueError, match="^a"):
         attention.init_attention(d_q, D, 0)

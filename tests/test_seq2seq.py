@@ -184,5 +184,5 @@ def test_bad_inputs_are_refused():
     with pytest.raises(ValueError, match="^att"):
         seq2seq.Seq2SeqParams(p.enc, p.E, p.W_s, p.b_s, p.dec, p.V, p.c,
                               seq2seq.attn.init_attention(5, 3, 3))
-    with pytest.raises(ValueError, match="^dec"):
+    with pytest.raises(ValueError, match="^E, dec"):
         seq2seq.Seq2SeqParams(p.enc, p.E, p.W_s, p.b_s, p.dec, p.V, p.c, None)

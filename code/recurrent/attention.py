@@ -39,8 +39,11 @@ class AttentionParams(ParamSet):
         a = self.W_a.shape[0]
         self.U_a = as_float_array("U_a", self.U_a, ndim=2, dims="(a, D)")
         if self.U_a.shape[0] != a:
-            raise ValueError(f"U_a: expected shape (a, D) with a={a} (from W_a), got {self.U_a.shape}")
-        self.v = as_float_array("v", self.v, shape=(a,), dims="(a,)")
+            raise ValueError(f"W_a, U_a: expected the same number of rows a, got {self.W_a.shape} and "
+                             f"{self.U_a.shape}")
+        self.v = as_float_array("v", self.v, ndim=1, dims="(a,)")
+        if self.v.shape != (a,):
+            raise ValueError(f"W_a, v: expected v of shape (a,) = ({a},) (a from W_a), got {self.v.shape}")
 
     @property
     def a(self) -> int:

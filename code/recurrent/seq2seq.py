@@ -69,9 +69,10 @@ class Seq2SeqParams:
                                  f"encoder's outputs), got d_q={self.att.d_q}, D={self.att.D}")
         extra = D if self.att is not None else 0
         if self.dec.n != e + extra:
-            raise ValueError(f"dec: expected n={e + extra} inputs (embedding e={e}"
-                             f"{f' + context D={D}' if extra else ''}), got n={self.dec.n}")
-        self.V = as_float_array("V", self.V, shape=(V_y, d + extra), dims="(V_y, d_dec (+ D))")
+            raise ValueError(f"E, dec: expected dec.n = e (+ D) = {e + extra}, got n={self.dec.n}")
+        self.V = as_float_array("V", self.V, ndim=2, dims="(V_y, d_dec (+ D))")
+        if self.V.shape != (V_y, d + extra):
+            raise ValueError(f"E, V: expected V: (V_y, d_dec (+ D)) = {(V_y, d + extra)}, got {self.V.shape}")
         self.c = as_float_array("c", self.c, shape=(V_y,), dims="(V_y,)")
 
     def items(self) -> list:
