@@ -165,16 +165,16 @@ def _check_source(p, src_ids, src_mask, none_ok: bool = False):
     return src_ids, mask
 
 
-def _check_batch(p, src_ids, src_mask, tgt_in, tgt_out=None, tgt_mask=None):
+def _check_batch(p, src_ids, src_mask, tgt_in, *targets):
     src_ids, src_mask = _check_source(p, src_ids, src_mask)
     V_y = p.E.shape[0]
     tgt_in = as_int_array("tgt_in", tgt_in, 2, 0, V_y, "(L, B)")
     if src_ids.shape[1] != tgt_in.shape[1]:
         raise ValueError(f"src_ids, tgt_in: expected B columns in both, got {src_ids.shape}, {tgt_in.shape}")
-    if tgt_out is None:
+    if not targets:                                         # forward: no targets
         return src_ids, src_mask, tgt_in
-    tgt_out = as_int_array("tgt_out", tgt_out, 2, 0, V_y, "(L, B)")
-    tgt_mask = as_float_array("tgt_mask", tgt_mask, ndim=2, dims="(L, B)")
+    tgt_out = as_int_array("tgt_out", targets[0], 2, 0, V_y, "(L, B)")
+    tgt_mask = as_float_array("tgt_mask", targets[1], ndim=2, dims="(L, B)")
     for name, a in (("tgt_out", tgt_out), ("tgt_mask", tgt_mask)):
         if a.shape != tgt_in.shape:
             raise ValueError(f"tgt_in, {name}: expected one shape (L, B), got {tgt_in.shape}, {a.shape}")
