@@ -22,6 +22,11 @@
     along_training ch. 8: step Jacobians and gradient ratios measured at checkpoints during training
     stacked        ch. 8: several seeds' models stacked, their forward pass
     stacked_grads  ch. 8: the stacked models' backward pass
+    seq2seq_data   ch. 9: digit tasks, padded batches with masks, bucketing
+    decoding       ch. 9: greedy, beam and exhaustive search, sampling with temperature, any step function
+    encoder        ch. 9: embedding, masked GRU layer over padded batches, stacked and bidirectional
+    attention      ch. 9: additive attention (Bahdanau et al. 2015), masked softmax, forward and backward
+    seq2seq        ch. 9: the encoder-decoder with teacher forcing, optional attention, masked cross-entropy
     tasks          toy data: the shipped text, vocabularies, batches, the delayed-echo task
     data           the data notebooks read: PyTorch fixtures, benchmark results
     plots          the house style: primitives (curves, seeds, panels) and one module of figures per chapter
