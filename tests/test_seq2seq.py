@@ -99,6 +99,23 @@ def test_the_step_function_reproduces_the_teacher_forced_log_probs(config):
     assert abs(score + L * loss) < 1e-12 * L * loss
 
 
+@pytest.mark.parametrize("config", CONFIGS)
+def test_beam_search_on_the_model_scores_every_hypothesis_as_teacher_forcing_does(config):
+    """Beam search reorders the state (s, hs, mask) along axis 0: a wrong reordering would give a
+    hypothesis log-probabilities of another prefix."""
+    p = model(config)
+    src = batch(3)[0][:, [0]]
+    step, state0 = seq2seq.make_step(p), seq2seq.initial_state(p, src)
+    hyps = decoding.beam_search(step, state0, 1, 2, 4, width=4)
+    assert len(hyps) >= 4
+    for hyp in hyps:
+        rescored = decoding.sequence_log_prob(step, state0, 1, hyp.tokens)
+        assert abs(hyp.log_prob - rescored) < 1e-12 * max(1.0, abs(rescored))
+    greedy = decoding.greedy(step, state0, 1, 2, 4)
+    best_of_one = decoding.beam_search(step, state0, 1, 2, 4, width=1)[0]
+    assert np.array_equal(greedy.tokens, best_of_one.tokens)
+
+
 def test_the_model_works_with_adam_and_clipping():
     p = model("attention")
     loss, grads = seq2seq.loss_and_grads(p, *batch())

@@ -1,4 +1,4 @@
-"""Chapter 9: additive attention (Bahdanau, Cho and Bengio, 2015), forward and backward.
+"""Chapter 9: additive attention (加性注意力; Bahdanau, Cho and Bengio, 2015), forward and backward.
 
 At decoder step t the query is the decoder's previous state s_{t-1}: (B, d_q); the keys and values are
 the encoder's outputs h_s: (S, B, D) at the source positions s = 1..S. The paper's alignment model
