@@ -11,9 +11,9 @@ final state h_fin: (B, D). The decoder is a "torch" GRU with its own embedding E
                 s_t = GRU([E[y_{t-1}]; c_t], s_{t-1})         o_t = V [s_t; c_t] + c
 
 Teacher forcing (教师强制): the decoder reads the true previous token, tgt_in = BOS y_1 .. y_L,
-and is scored on tgt_out = y_1 .. y_L EOS. The loss is the cross-entropy summed over the real target tokens of the
-whole batch (tgt_mask 1) and divided by their number, N = sum(tgt_mask): every real token weighs the
-same, so a long sentence counts more than a short one (not a mean of per-sentence means).
+and is scored on tgt_out = y_1 .. y_L EOS. The loss is the cross-entropy summed over the real target
+tokens of the whole batch (tgt_mask 1) and divided by their number, N = sum(tgt_mask): every real
+token weighs the same, so a long sentence counts more than a short one (no mean of sentence means).
 """
 from __future__ import annotations
 
