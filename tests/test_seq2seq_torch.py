@@ -6,32 +6,15 @@ The fixtures recurrent/data/torch/seq2seq_encoder.npz, seq2seq_attention.npz and
 written by scripts/make_torch_seq2seq_fixtures.py with torch 2.13.0 (its docstring states the model).
 Every array agrees to TOL = 1e-10 (measured: below 2e-15).
 """
-from importlib import resources
-
 import numpy as np
 import pytest
 
 from recurrent import attention, encoder, gru, seq2seq
+from recurrent.data import torch_case, torch_cases, torch_version
 
 TOL = 1e-10
 FIXTURES = {"seq2seq_encoder": ["bi2", "uni1"], "seq2seq_attention": ["step"],
             "seq2seq_model": ["attention", "attention_bi2", "plain"]}
-
-
-def _load(fixture: str) -> np.lib.npyio.NpzFile:
-    # the layout of recurrent.data's fixtures: arrays under "<case>/<key>", the version under
-    # "torch_version"
-    return np.load(str(resources.files("recurrent.data").joinpath("torch", f"{fixture}.npz")))
-
-
-def torch_case(fixture: str, case: str) -> dict:
-    with _load(fixture) as f:
-        return {key.split("/", 1)[1]: f[key] for key in f.files if key.startswith(case + "/")}
-
-
-def torch_cases(fixture: str) -> list:
-    with _load(fixture) as f:
-        return sorted({key.split("/", 1)[0] for key in f.files if "/" in key})
 
 
 def cell(f: dict, name: str) -> gru.GRUParams:
@@ -138,8 +121,7 @@ def torch_log_probs(f: dict) -> np.ndarray:
 
 def test_fixtures_were_made_with_the_pinned_torch_and_hold_the_cases():
     for fixture, cases in FIXTURES.items():
-        with _load(fixture) as f:
-            assert str(f["torch_version"]).startswith("2.13.0")
+        assert torch_version(fixture).startswith("2.13.0")
         assert torch_cases(fixture) == cases
 
 

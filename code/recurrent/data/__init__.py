@@ -6,6 +6,9 @@
                             (written by scripts/make_torch_fixtures.py)
     torch/gates.npz         torch.nn.LSTM / GRU, cases "lstm_small", "lstm_medium", "gru_small",
                             "gru_medium" (written by scripts/make_torch_gate_fixtures.py)
+    torch/seq2seq_*.npz     torch.nn.Embedding + GRU on packed batches ("seq2seq_encoder"), one additive-
+                            attention step ("seq2seq_attention"), the teacher-forced encoder-decoder
+                            ("seq2seq_model") (written by scripts/make_torch_seq2seq_fixtures.py)
     benchmarks/<name>.json  the benchmark results: "cells" (benchmarks/cells.py), "widgets"
                             (benchmarks/widgets.py), "book" (benchmarks/book.py)
 
@@ -21,7 +24,7 @@ import numpy as np
 
 from .._checks import one_of
 
-FIXTURES = ("rnn", "gates")
+FIXTURES = ("rnn", "gates", "seq2seq_encoder", "seq2seq_attention", "seq2seq_model")
 BENCHMARKS = ("cells", "widgets", "book")
 
 
@@ -34,7 +37,7 @@ def _fixture(fixture: str):
 
 
 def torch_cases(fixture: str) -> list:
-    """The names of the cases stored in ``fixture`` ("rnn" or "gates")."""
+    """The names of the cases stored in ``fixture`` (one of ``FIXTURES``)."""
     with _fixture(fixture) as f:
         return sorted({key.split("/", 1)[0] for key in f.files if "/" in key})
 
