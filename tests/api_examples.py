@@ -496,6 +496,7 @@ FUNCTIONS.update({
     "jacobians.lstm_step": {"p": Obj(lstm_p, wrong=gru_p)},
     "jacobians.gru_step": {"p": Obj(gru_p, wrong=lstm_p)},
     "jacobians.central_differences": {"p": Obj(lstm_p, wrong=rnn_p), "eps": F(1e-5, 0, None, "(]")},
+    "jacobians.along_run": {"p": Obj(lstm_p, wrong=rnn_p), "xs": A(xs_, tied=(2,))},
     "memory.without_forget_gate": {"p": Obj(lstm_p, wrong=gru_p)},
     "memory.cell_state_sizes": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},
     "memory.jacobian_paths": {"T": I(5), "d": I(4), "B": I(2), "n": I(3)},

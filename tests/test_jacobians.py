@@ -254,3 +254,26 @@ def test_the_transposed_jacobians_are_one_step_of_the_backward_passes():
         back = gru.backward(q, x[None], fwd, np.zeros((1, 2, q.k)), d_h)
         expected = np.einsum("bji,bj->bi", jacobians.gru_step(q, x, h).full, d_h)
         np.testing.assert_allclose(back.d_h0, expected, rtol=1e-12, atol=1e-14, err_msg=variant)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_along_a_run_each_step_gets_the_jacobian_at_its_own_input_and_previous_state(cell):
+    rng = np.random.default_rng(7)
+    T, B, n, d = 5, 3, 4, 6
+    xs, h0 = rng.normal(size=(T, B, n)), rng.normal(0, 0.5, (B, d))
+    if cell == "lstm":
+        p, c0 = lstm.init_lstm(n, d, 2, rng=7), rng.normal(0, 0.5, (B, d))
+        J = jacobians.along_run(p, xs, h0, c0)
+        fwd = lstm.forward(p, xs, h0, c0)
+        states = [(h0, c0)] + list(zip(fwd.hs[:-1], fwd.cs[:-1]))
+        expected = [jacobians.lstm_step(p, xs[t], *states[t]).full for t in range(T)]
+    else:
+        p = gru.init_gru(n, d, 2, rng=7)
+        J = jacobians.along_run(p, xs, h0)
+        hs = gru.forward(p, xs, h0).hs
+        expected = [jacobians.gru_step(p, xs[t], ([h0] + list(hs[:-1]))[t]).full for t in range(T)]
+        assert J.gates.shape == (T, B, d, d)
+        with pytest.raises(TypeError, match="c0"):
+            jacobians.along_run(p, xs, h0, h0)
+    assert J.full.shape[:2] == (T, B)
+    np.testing.assert_array_equal(J.full, np.stack(expected))

@@ -55,13 +55,7 @@ def lstm_step_jacobians(p: lstm.LSTMParams, xs, h0=None, c0=None) -> np.ndarray:
     Jacobian is ``jacobians.lstm_step`` at that step's input and previous state.
     """
     instance_of("p", p, lstm.LSTMParams, "lstm.LSTMParams")
-    fwd = bptt.forward(p, xs, h0, c0)
-    xs = np.asarray(xs, dtype=float)
-    T, B, _ = xs.shape
-    h_prev = np.concatenate([fwd.h0[None], fwd.hs[:-1]]).reshape(T * B, -1)
-    c_prev = np.concatenate([fwd.c0[None], fwd.cs[:-1]]).reshape(T * B, -1)
-    J = jacobians.lstm_step(p, xs.reshape(T * B, -1), h_prev, c_prev).full
-    return J.reshape(T, B, 2 * p.d, 2 * p.d)
+    return jacobians.along_run(p, xs, h0, c0).full
 
 
 def largest_singular_values(J) -> np.ndarray:

@@ -289,12 +289,11 @@ def jacobian_paths(update_bias: float = 0.0, T: int = 50, d: int = 32, n: int = 
     p = init_gru(n, d, 4, variant=variant, rng=seed)
     simple = variant == "simple"                              # init_gru checked the variant
     p.b[slice(0, d) if simple else slice(d, 2 * d)] = -update_bias if simple else update_bias
-    h_prev = np.concatenate([np.zeros((1, B, d)), forward(p, xs).hs[:-1]]).reshape(T * B, d)
-    J = jacobians.gru_step(p, xs.reshape(T * B, n), h_prev)
-    full, keep = J.full.reshape(T, B, d, d), J.keep.reshape(T, B, d)
+    J = jacobians.along_run(p, xs)
+    full, keep = J.full, J.keep                               # (T, B, d, d), (T, B, d)
     product = np.eye(d)
     for t in range(T):
         product = full[t] @ product                          # J_t ... J_1
     sigma = lambda M: np.linalg.norm(M, 2, axis=(-2, -1))
-    return JacobianPaths(sigma(full), keep.max(axis=2), sigma(J.gates.reshape(T, B, d, d)),
+    return JacobianPaths(sigma(full), keep.max(axis=2), sigma(J.gates),
                          sigma(product), np.prod(keep, axis=0).max(axis=1), update_bias)

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import gru, lstm
+from . import bptt, gru, lstm
 from ._checks import as_float_array, describe, instance_of, positive_float
 from .cell import _check_inputs
 
@@ -129,6 +129,24 @@ def gru_step(p: gru.GRUParams, x, h_prev) -> GRUJacobian:
         via_candidate = _rows_times((1 - z) * (1 - n ** 2), inner)
     direct = _diag(keep)
     return GRUJacobian(direct, via_gate, via_candidate, keep.copy(), direct + via_gate + via_candidate)
+
+
+def along_run(p, xs, h0=None, c0=None):
+    """The step Jacobians of a gated cell at every step of its run over ``xs: (T, B, n)`` from h0, c0
+    (zeros if omitted; a GRU takes no c0): ``lstm_step`` or ``gru_step`` at each step's input and
+    previous state, every field with (T, B) in front, e.g. ``full``: (T, B, 2d, 2d) for an LSTM."""
+    instance_of("p", p, (lstm.LSTMParams, gru.GRUParams), "lstm.LSTMParams or gru.GRUParams")
+    if isinstance(p, gru.GRUParams) and c0 is not None:
+        raise TypeError(f"c0: a GRU has no cell state, expected None, got {describe(c0)}")
+    fwd = bptt.forward(p, xs, h0) if c0 is None else bptt.forward(p, xs, h0, c0)
+    T, B, d = fwd.hs.shape
+    previous = lambda s0, s: np.concatenate([s0[None], s[:-1]]).reshape(T * B, d)
+    x = np.asarray(xs, dtype=fwd.hs.dtype).reshape(T * B, -1)
+    if isinstance(p, lstm.LSTMParams):
+        J = lstm_step(p, x, previous(fwd.h0, fwd.hs), previous(fwd.c0, fwd.cs))
+    else:
+        J = gru_step(p, x, previous(fwd.h0, fwd.hs))
+    return type(J)(*(field.reshape(T, B, *field.shape[1:]) for field in J))
 
 
 def central_differences(p, x, h_prev, c_prev=None, eps: float = 1e-5) -> np.ndarray:

@@ -136,11 +136,8 @@ def jacobian_paths(forget_bias: float = 1.0, T: int = 50, d: int = 32, n: int = 
     d, n, B = positive_int("d", d), positive_int("n", n), positive_int("B", B)
     xs = np.random.default_rng(positive_int("seed", seed, minimum=0)).normal(size=(T, B, n))
     p = lstm.init_lstm(n, d, 4, rng=seed, forget_bias=forget_bias)
-    fwd = lstm.forward(p, xs)
-    h_prev = np.concatenate([fwd.h0[None], fwd.hs[:-1]]).reshape(T * B, d)
-    c_prev = np.concatenate([fwd.c0[None], fwd.cs[:-1]]).reshape(T * B, d)
-    J = jacobians.lstm_step(p, xs.reshape(T * B, n), h_prev, c_prev)
-    full, f = J.full.reshape(T, B, 2 * d, 2 * d), J.f.reshape(T, B, d)
+    J = jacobians.along_run(p, xs)
+    full, f = J.full, J.f                                             # (T, B, 2d, 2d), (T, B, d)
     product = np.broadcast_to(np.eye(2 * d), (B, 2 * d, 2 * d))
     for t in range(T):
         product = full[t] @ product                                   # J_t ... J_1
