@@ -20,6 +20,7 @@ artifacts/screenshots/jupyter-*.png. Without Chromium they skip, except under CI
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -229,6 +230,8 @@ def check_myst_rendered(page, panel, name):
     directives = ("exercise", "solution", "solution-start", "solution-end")
     boxes = sum(source.count(f"```{{{d}}}") for d in directives)
     expect(panel.locator(".myst-exercise")).to_have_count(boxes, timeout=60_000)    # renders async
+    # a page without exercises (the errata) passes the count at once: wait for its text as well
+    expect(panel.locator(".jp-MarkdownCell").first).to_have_text(re.compile(r"\S"), timeout=60_000)
     text = page.evaluate("(panel) => [...panel.querySelectorAll('.jp-MarkdownCell')]"
                          ".map(c => c.innerText).join('\\n')", panel.element_handle())
     assert text.strip(), "no markdown rendered"
