@@ -14,6 +14,8 @@ figure in the house style and returns the ``matplotlib.figure.Figure``. Notebook
     remedies     ch. 5: cliff, cliff_seeds
     gates        ch. 6-7: memory_flow (explorer), gate_trace, activations
     training     ch. 8: along_training (measurements at checkpoints, over seeds)
+    seq2seq      ch. 9: accuracy_by_length, exposure_bias, attention_maps, beam_widths, conditions,
+                 loss_curves
 """
 from .diagrams import architectures, gru_cell, lstm_cell, rnn_cell
 from .fixed_points import bifurcation, cobweb, phase_portrait
@@ -21,6 +23,7 @@ from .gates import activations, gate_trace, memory_flow
 from .primitives import curves, finish, panels, seeds
 from .remedies import cliff, cliff_seeds
 from .rnn import char_model_seeds, error_bars, heatmap, minibatch_noise, unrolled
+from .seq2seq import accuracy_by_length, attention_maps, beam_widths, conditions, exposure_bias, loss_curves
 from .spectral import gradient_flow, power_bounds
 from .style import COLORS, CYCLE, use_style
 from .training import along_training
@@ -31,4 +34,6 @@ __all__ = ["architectures", "gru_cell", "lstm_cell", "rnn_cell",  # diagrams (H1
            "cliff_seeds", "cobweb", "curves", "error_bars", "finish", "gate_trace", "gradient_flow",
            "heatmap", "memory_flow", "minibatch_noise", "panels", "phase_portrait", "power_bounds", "seeds",
            "unrolled", "use_style",
-           "along_training"]  # training (H6)
+           "along_training",  # training (H6)
+           "accuracy_by_length", "attention_maps", "beam_widths", "conditions", "exposure_bias",
+           "loss_curves"]  # seq2seq (issue 11, B)
