@@ -72,7 +72,24 @@ def examples():
                                      log=True),
         "panels": lambda: plots.panels(np.arange(1, 41), {"p": {"a": decay}, "q": {"a": 2 * decay}}, "decay",
                                        "t", "norm", show="band"),
+        **seq2seq_examples(rng),                                                       # block B
     }
+
+
+# --- block B (issue 11): chapter 9's figures, on small synthetic measurements ------------------------
+def seq2seq_examples(rng):
+    acc = lambda *shape: rng.uniform(0.3, 1.0, shape)                      # noqa: E731
+    weights = rng.dirichlet(np.ones(3), 4)                                  # (L, S) = (4, 3)
+    return {
+        "accuracy_by_length": lambda: plots.accuracy_by_length([1, 2, 3], {"plain": acc(5, 3)}),
+        "exposure_bias": lambda: plots.exposure_bias([1, 2, 3, 4], {"plain": acc(5, 4)},
+                                                     {"plain": acc(5, 4)}),
+        "attention_maps": lambda: plots.attention_maps([(list("471"), [*"174", "<eos>"], weights)] * 2),
+        "beam_widths": lambda: plots.beam_widths([1, 2, 4], {"attention": acc(5, 3)}),
+        "conditions": lambda: plots.conditions({"plain": acc(5), "attention": acc(5)}, {"plain": 1200}),
+        "loss_curves": lambda: plots.loss_curves({"plain": np.exp(-np.arange(90) / 20)[None] * acc(5, 1)}),
+    }
+# --- end block B --------------------------------------------------------------------------------------
 
 
 # drawings without data axes (their labels are the equations' symbols: tests/test_diagrams.py)
