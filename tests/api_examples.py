@@ -694,3 +694,27 @@ MODULES["seq2seq"] = {
 }
 INSTANCES["seq2seq.Seq2SeqParams"] = _s2s_p
 # --- end S3 -------------------------------------------------------------------------------------------
+
+# --- B (issue 11, round 2): chapter 9's figures (plots.seq2seq), small synthetic measurements --------
+def _b_acc(*shape):
+    return np.linspace(0.2, 0.9, int(np.prod(shape))).reshape(shape)
+
+
+def _b_attention():
+    return [(list("47"), ["7", "4", "<eos>"], np.array([[0.2, 0.8], [0.9, 0.1], [0.5, 0.5]]))]
+
+
+FUNCTIONS.update({
+    "plots.seq2seq.accuracy_by_length": {"lengths": A(lambda: np.array([1.0, 2.0, 3.0]), tied=(0,)),
+                                         "accuracy": Keys(lambda: {"plain": _b_acc(2, 3)})},
+    "plots.seq2seq.exposure_bias": {"positions": A(lambda: np.array([1.0, 2.0, 3.0]), tied=(0,)),
+                                    "teacher_forced": Keys(lambda: {"plain": _b_acc(2, 3)}),
+                                    "free_running": Keys(lambda: {"plain": _b_acc(2, 3) / 2})},
+    "plots.seq2seq.attention_maps": {"examples": Obj(_b_attention, wrong=lambda: [(list("47"), ["7"])])},
+    "plots.seq2seq.beam_widths": {"widths": A(lambda: np.array([1.0, 2.0, 4.0]), tied=(0,)),
+                                  "accuracy": Keys(lambda: {"attention": _b_acc(2, 3)})},
+    "plots.seq2seq.conditions": {"accuracy": Keys(lambda: {"plain": _b_acc(3), "attention": _b_acc(3)}),
+                                 "params": Keys(lambda: {"plain": 120}, empty_ok=True)},
+    "plots.seq2seq.loss_curves": {"losses": Keys(lambda: {"plain": 1 + _b_acc(2, 6)}), "window": I(2)},
+})
+# --- end B --------------------------------------------------------------------------------------------
