@@ -718,3 +718,14 @@ FUNCTIONS.update({
     "plots.seq2seq.loss_curves": {"losses": Keys(lambda: {"plain": 1 + _b_acc(2, 6)}), "window": I(2)},
 })
 # --- end B --------------------------------------------------------------------------------------------
+
+# --- coordinator (issue 11, round 2): the PyTorch fixture model as the book's parameters --------------
+def _torch_f():
+    return _first("data.torch_case")("seq2seq_model", "attention")
+
+
+MODULES["seq2seq_torch"] = {
+    "f": Obj(_torch_f, wrong=lambda: {"attention": True}), "name": Text("dec_gru.*"),
+    "cases": Obj(lambda: ["plain"], wrong=lambda: ["no such case"]),
+}
+# --- end coordinator ----------------------------------------------------------------------------------

@@ -11,20 +11,15 @@ import pytest
 
 from recurrent import attention, encoder, gru, seq2seq
 from recurrent.data import torch_case, torch_cases, torch_version
+from recurrent.seq2seq_torch import agreement, encoder_of, model_of
+from recurrent.seq2seq_torch import cell_of as cell
+from recurrent.seq2seq_torch import log_probs as torch_log_probs
+from recurrent.seq2seq_torch import model_grads as expected_model_grads
 
 TOL = 1e-10
 FIXTURES = {"seq2seq_encoder": ["bi2", "uni1"], "seq2seq_attention": ["step"],
             "seq2seq_model": ["attention", "attention_bi2", "plain"]}
 
-
-def cell(f: dict, name: str) -> gru.GRUParams:
-    """The "torch" GRU of PyTorch's parameters ``<name>.weight_ih...`` (a torch.nn.GRU layer
-    ``enc_gru.*_l0_reverse`` or a torch.nn.GRUCell ``dec_gru.*``), with V = I and c = 0 so that its
-    outputs are its states."""
-    prefix, _, suffix = name.partition("*")
-    state = {f"{w}_l0": f[f"{prefix}{w}{suffix}"] for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-    d = state["weight_hh_l0"].shape[1]
-    return gru.from_torch({**state, "linear.weight": np.eye(d), "linear.bias": np.zeros(d)})
 
 
 def encoder_one_by_one(f: dict):
@@ -55,13 +50,6 @@ def attention_of(f: dict) -> attention.AttentionParams:
     return attention.AttentionParams(W_a=f["W_a.weight"], U_a=f["U_a.weight"], v=f["v.weight"][0])
 
 
-def encoder_of(f: dict) -> encoder.EncoderParams:
-    """S2's encoder parameters of the fixture's torch.nn.Embedding ("enc_embedding.*") and torch.nn.GRU
-    ("enc_gru.*")."""
-    state = {key[len("enc_"):]: value for key, value in f.items()
-             if key.startswith(("enc_embedding.", "enc_gru."))}
-    return encoder.from_torch(state, bidirectional=bool(f["bidirectional"]))
-
 
 def per_layer(h_n: np.ndarray, bidirectional: bool) -> np.ndarray:
     """torch's h_n: (layers * D, B, d), forward before reverse, as (layers, B, D d) = [h_fwd; h_bwd]."""
@@ -90,31 +78,7 @@ def expected_encoder_grads(f: dict) -> dict:
     return out
 
 
-def model_of(f: dict) -> seq2seq.Seq2SeqParams:
-    """S3's model of the fixture's torch modules: the encoder, the decoder's torch.nn.Embedding
-    ("dec_embedding"), the bridge torch.nn.Linear, the torch.nn.GRUCell, the attention's three
-    bias-free torch.nn.Linear layers and the output torch.nn.Linear ("out")."""
-    return seq2seq.Seq2SeqParams(
-        enc=encoder_of(f), E=f["dec_embedding.weight"], W_s=f["bridge.weight"], b_s=f["bridge.bias"],
-        dec=cell(f, "dec_gru.*"), V=f["out.weight"], c=f["out.bias"],
-        att=attention_of(f) if bool(f["attention"]) else None)
 
-
-def expected_model_grads(f: dict) -> dict:
-    """torch's gradients under the names of ``Seq2SeqParams.items()``."""
-    out = {f"enc.{name}": g for name, g in expected_encoder_grads(f).items()}
-    out.update({"E": f["grad_dec_embedding.weight"], "W_s": f["grad_bridge.weight"],
-                "b_s": f["grad_bridge.bias"], "V": f["grad_out.weight"], "c": f["grad_out.bias"]})
-    out.update({f"dec.{symbol}": g for symbol, g in expected_cell_grads(f, "dec_gru").items()})
-    if bool(f["attention"]):
-        out.update({"att.W_a": f["grad_W_a.weight"], "att.U_a": f["grad_U_a.weight"],
-                    "att.v": f["grad_v.weight"][0]})
-    return out
-
-
-def torch_log_probs(f: dict) -> np.ndarray:
-    z = f["logits"] - f["logits"].max(-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
 
 # ---------------------------------------------------------------------------------------- the fixtures
@@ -338,3 +302,17 @@ def test_the_decoding_step_fed_the_true_tokens_gives_torchs_log_probs(case):
     for t, tokens in enumerate(f["tgt_in"]):
         log_probs, state = step(tokens, state)
         np.testing.assert_allclose(log_probs, expected[t], rtol=0, atol=TOL, err_msg=f"step {t}")
+
+
+def test_agreement_reports_every_case_below_the_tolerance_and_names_bad_cases():
+    gaps = agreement()
+    assert sorted(gaps) == FIXTURES["seq2seq_model"] and max(gaps.values()) < TOL
+    assert list(agreement(["plain"])) == ["plain"]
+    with pytest.raises(ValueError, match="cases"):
+        agreement(["no such case"])
+    with pytest.raises(ValueError, match="without"):
+        model_of({"attention": True})
+    with pytest.raises(TypeError, match="cases"):
+        agreement("plain")
+    with pytest.raises(ValueError, match="name"):
+        cell(torch_case("seq2seq_model", "plain"), "no_gru.*")
