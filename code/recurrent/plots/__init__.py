@@ -14,9 +14,11 @@ figure in the house style and returns the ``matplotlib.figure.Figure``. Notebook
     remedies     ch. 5: cliff, cliff_seeds
     gates        ch. 6-7: memory_flow (explorer), gate_trace, activations
     training     ch. 8: along_training (measurements at checkpoints, over seeds)
+    beam         ch. 9: beam_view (explorer: beam hypotheses + attention)
     seq2seq      ch. 9: accuracy_by_length, exposure_bias, attention_maps, beam_widths, conditions,
                  loss_curves
 """
+from .beam import beam_view
 from .diagrams import architectures, gru_cell, lstm_cell, rnn_cell
 from .fixed_points import bifurcation, cobweb, phase_portrait
 from .gates import activations, gate_trace, memory_flow
@@ -36,4 +38,5 @@ __all__ = ["architectures", "gru_cell", "lstm_cell", "rnn_cell",  # diagrams (H1
            "unrolled", "use_style",
            "along_training",  # training (H6)
            "accuracy_by_length", "attention_maps", "beam_widths", "conditions", "exposure_bias",
-           "loss_curves"]  # seq2seq (issue 11, B)
+           "loss_curves",  # seq2seq (issue 11, B)
+           "beam_view"]  # beam (issue 11, C)
