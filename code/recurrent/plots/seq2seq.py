@@ -215,10 +215,9 @@ def loss_curves(losses: dict, title: str = "Training loss", window: int | None =
         smooth = np.array([np.convolve(row, kernel, mode="valid") for row in v])
         _spread(ax, x, smooth, CYCLE[i % len(CYCLE)], "-", label)
     ax.set_xlim(0, n)
-    if window > 1:
-        ax.text(0.01, 0.02, f"each line: moving average over {window} steps", transform=ax.transAxes,
-                fontsize=8, color="0.35")
     finish(ax, text("title", title), "training step", "cross-entropy (nats per token)", log="y")
+    if window > 1:
+        ax.get_legend().set_title(f"each line: moving average over {window} steps", prop={"size": 8})
     ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))     # a loss spans a decade or two:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.2, 0.5, 1, 2 in plain text
     ax.yaxis.set_minor_formatter(NullFormatter())
