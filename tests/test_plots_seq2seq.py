@@ -232,3 +232,28 @@ def test_positions_may_be_any_increasing_numbers():
     plots.exposure_bias([0, 1, 2.5], acc, acc)
     with pytest.raises(ValueError, match=r"^positions: expected increasing values"):
         plots.exposure_bias([2, 1, 3], acc, acc)
+
+
+BAD_CALLS = {
+    "title": [lambda: plots.accuracy_by_length([1], {"m": [[0.5]]}, title=3),
+              lambda: plots.exposure_bias([1], {"m": [[0.5]]}, {"m": [[0.5]]}, title=3),
+              lambda: plots.attention_maps([(["1"], ["1"], [[1.0]])], title=3),
+              lambda: plots.beam_widths([1], {"m": [[0.5]]}, title=3),
+              lambda: plots.conditions({"m": [0.5]}, title=3),
+              lambda: plots.loss_curves({"m": [[0.5]]}, title=3)],
+    "data": [lambda: plots.accuracy_by_length([1, 2], {"m": [[0.5]]}),
+             lambda: plots.exposure_bias([1], {"m": [[0.5]]}, {"m": [[2.0]]}),
+             lambda: plots.attention_maps([(["1"], ["1"], [[1.0]]), (["1"], ["1"], [[0.5]])]),
+             lambda: plots.beam_widths([2, 1], {"m": [[0.5, 0.5]]}),
+             lambda: plots.conditions({"m": [0.5]}, {"m": -1}),
+             lambda: plots.loss_curves({"m": [[0.5, 0.5]]}, window=3)],
+}
+
+
+@pytest.mark.parametrize("call", [pytest.param(c, id=f"{kind}-{i}") for kind, calls in BAD_CALLS.items()
+                                  for i, c in enumerate(calls)])
+def test_a_refused_input_leaves_no_figure_behind(call):
+    plt.close("all")
+    with pytest.raises((TypeError, ValueError)):
+        call()
+    assert plt.get_fignums() == []        # a notebook would show a stray empty figure under the error

@@ -4,11 +4,11 @@ Every builder takes plain arrays (measured elsewhere, in ``seq2seq_experiments``
 seed, not only a summary:
 
 - ``accuracy_by_length``: exact-match accuracy against source length (the fixed-context bottleneck).
-- ``exposure_bias``: token accuracy per output position, teacher-forced (solid) and free-running
-  (dashed).
-- ``attention_maps``: attention weights alpha_{t,s} as heat maps, one per example, source tokens
-  across, output steps down.
-- ``beam_widths``: exact-match accuracy against beam width.
+- ``exposure_bias`` (暴露偏差): token accuracy per output position, teacher-forced (教师强制, solid)
+  and free-running (dashed).
+- ``attention_maps``: attention weights (注意力权重) alpha_{t,s} as heat maps, one per example, source
+  tokens across, output steps down.
+- ``beam_widths``: exact-match accuracy against beam width (束宽, the k of beam search 束搜索).
 - ``conditions``: one accuracy per seed for each model variant, with its parameter count.
 - ``loss_curves``: the training loss per step (moving average), every seed thin, the mean bold.
 """
@@ -67,10 +67,10 @@ def accuracy_by_length(lengths, accuracy: dict, title: str = "Exact match agains
     """Exact-match accuracy against source length: ``lengths`` (L,) source lengths S; ``accuracy``
     maps a label (a model variant) to an (S, L) array, the share of test pairs of each length that one
     seed's model writes exactly right. One colour per label: every seed a point, the mean a line."""
-    lengths = _settings("lengths", lengths, integer=True)
+    title, lengths = text("title", title), _settings("lengths", lengths, integer=True)
     accuracy = _runs("accuracy", accuracy, len(lengths), "lengths")
     ax = plt.subplots(figsize=(7.0, 3.8))[1]
-    seeds(lengths, accuracy, text("title", title), "source length S (tokens)", ACCURACY, show="points",
+    seeds(lengths, accuracy, title, "source length S (tokens)", ACCURACY, show="points",
           ylim=UNIT_RANGE, ax=ax)
     ax.set_xticks(lengths, [f"{v:g}" for v in lengths])
     return ax.figure
@@ -85,7 +85,7 @@ def exposure_bias(positions, teacher_forced: dict, free_running: dict,
     previous tokens (teacher forcing) or its own (free running). One colour per label, solid =
     teacher-forced, dashed = free-running; every seed thin, the mean bold.
     """
-    positions = _settings("positions", positions)
+    title, positions = text("title", title), _settings("positions", positions)
     teacher_forced = _runs("teacher_forced", teacher_forced, len(positions), "positions")
     free_running = _runs("free_running", free_running, len(positions), "positions")
     if list(teacher_forced) != list(free_running):
@@ -97,7 +97,7 @@ def exposure_bias(positions, teacher_forced: dict, free_running: dict,
         _spread(ax, positions, teacher_forced[label], color, ".-", f"{label}, teacher-forced")
         _spread(ax, positions, free_running[label], color, ".--", f"{label}, free-running")
     ax.set_xticks(positions, [f"{v:g}" for v in positions])
-    return finish(ax, text("title", title), "output position t", "token accuracy", ylim=UNIT_RANGE)
+    return finish(ax, title, "output position t", "token accuracy", ylim=UNIT_RANGE)
 
 
 def _example(i: int, example):
@@ -129,6 +129,7 @@ def attention_maps(examples, title: str = "Where the decoder looks"):
     the source when the decoder wrote output token t (each row sums to 1). Panels are as wide as their
     sources, so that every cell is the same size.
     """
+    title = text("title", title)
     if not isinstance(examples, list | tuple):
         raise TypeError(f"examples: expected a list of (source_tokens, output_tokens, weights), got "
                         f"{type(examples).__name__}")
@@ -149,7 +150,7 @@ def attention_maps(examples, title: str = "Where the decoder looks"):
                      f"{''.join(s for s in output if len(s) == 1)}",
                xlabel="source token s", ylabel="output step t")
     fig.colorbar(image, ax=list(axes[0]), label=r"attention weight $\alpha_{t,s}$", shrink=0.9)
-    fig.suptitle(text("title", title))
+    fig.suptitle(title)
     return fig
 
 
@@ -157,10 +158,10 @@ def beam_widths(widths, accuracy: dict, title: str = "Exact match against beam w
     """Exact-match accuracy against beam width: ``widths`` (W,) beam widths k (width 1 is greedy);
     ``accuracy`` maps a label to an (S, W) array, one row per seed. The widths are spaced evenly (they
     usually double); every seed a point, the mean a line."""
-    widths = _settings("widths", widths, integer=True)
+    title, widths = text("title", title), _settings("widths", widths, integer=True)
     accuracy = _runs("accuracy", accuracy, len(widths), "widths")
     ax = plt.subplots(figsize=(6.0, 3.8))[1]
-    return seeds([f"{w:g}" for w in widths], accuracy, text("title", title), "beam width k", ACCURACY,
+    return seeds([f"{w:g}" for w in widths], accuracy, title, "beam width k", ACCURACY,
                  show="points", ylim=UNIT_RANGE, ax=ax)
 
 
@@ -168,7 +169,7 @@ def conditions(accuracy: dict, params: dict | None = None, title: str = "Exact m
     """One accuracy per seed for each model variant: ``accuracy`` maps a condition ("plain",
     "attention", ...) to an (S,) array; every seed a dot, the mean a black bar. ``params``, if given,
     maps conditions to their parameter counts, written under their names."""
-    accuracy = _runs("accuracy", accuracy, None, ndim=1)
+    title, accuracy = text("title", title), _runs("accuracy", accuracy, None, ndim=1)
     counts = {}
     for name, count in mapping("params", params, allow_none=True).items():
         if name not in accuracy:
@@ -189,7 +190,7 @@ def conditions(accuracy: dict, params: dict | None = None, title: str = "Exact m
     ax.set_xticks(range(len(accuracy)), ticks, fontsize=8)
     ax.set_xlim(-0.6, len(accuracy) - 0.4)
     ax.grid(False, axis="x")
-    return finish(ax, text("title", title), "model variant", ACCURACY, ylim=UNIT_RANGE)
+    return finish(ax, title, "model variant", ACCURACY, ylim=UNIT_RANGE)
 
 
 def loss_curves(losses: dict, title: str = "Training loss", window: int | None = None):
@@ -197,7 +198,7 @@ def loss_curves(losses: dict, title: str = "Training loss", window: int | None =
     array of the teacher-forced cross-entropy per step, one row per seed. Each seed is drawn as its
     moving average over ``window`` steps (default: a 30th of the run), thin; the mean over seeds of
     those, bold."""
-    losses = _runs("losses", losses, None, unit=False)
+    title, losses = text("title", title), _runs("losses", losses, None, unit=False)
     steps = {v.shape[1] for v in losses.values()}
     if len(steps) != 1:
         raise ValueError(f"losses: expected the same number of steps for every label, got {sorted(steps)}")
@@ -215,7 +216,7 @@ def loss_curves(losses: dict, title: str = "Training loss", window: int | None =
         smooth = np.array([np.convolve(row, kernel, mode="valid") for row in v])
         _spread(ax, x, smooth, CYCLE[i % len(CYCLE)], "-", label)
     ax.set_xlim(0, n)
-    finish(ax, text("title", title), "training step", "cross-entropy (nats per token)", log="y")
+    finish(ax, title, "training step", "cross-entropy (nats per token)", log="y")
     if window > 1:
         ax.get_legend().set_title(f"each line: moving average over {window} steps", prop={"size": 8})
     ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))     # a loss spans a decade or two:
