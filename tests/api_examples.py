@@ -729,3 +729,20 @@ MODULES["seq2seq_torch"] = {
     "cases": Obj(lambda: ["plain"], wrong=lambda: ["no such case"]),
 }
 # --- end coordinator ----------------------------------------------------------------------------------
+
+# --- C (issue 11, round 2): the beam-search explorer (seq2seq_explorer, plots.beam) ------------------
+def _sx_p(attention=True):
+    return _first("seq2seq.init_seq2seq")(14, 14, 3, 4, attention=attention, rng=0)   # seq2seq_data's V
+
+
+MODULES["seq2seq_explorer"] = {
+    "p": Obj(_sx_p, wrong=lambda: _sx_p(attention=False)), "source": Text("4711"), "width": I(2),
+    "alpha": F(0.6, 0, None, "[]"), "reverse_source": BOOL_FALSE, "max_len": I(5),
+    "task": Opt("reverse", ("reverse", "copy", "addition")),
+    "sources": Obj(lambda: ["47", "1"], wrong=lambda: ["4a", "1"]),
+    "widths": Seq(lambda: [1, 2], minimum=1), "default_width": I(2),
+}
+FUNCTIONS["plots.beam.beam_view"] = {
+    "result": Obj(lambda: _first("seq2seq_explorer.beam_view")(_sx_p(), "47", 2),
+                  wrong=lambda: {"hypotheses": ["1"]})}
+# --- end C --------------------------------------------------------------------------------------------

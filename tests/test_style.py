@@ -73,6 +73,7 @@ def examples():
         "panels": lambda: plots.panels(np.arange(1, 41), {"p": {"a": decay}, "q": {"a": 2 * decay}}, "decay",
                                        "t", "norm", show="band"),
         **seq2seq_examples(rng),                                                       # block B
+        **beam_examples(),                                                             # block C
     }
 
 
@@ -90,6 +91,17 @@ def seq2seq_examples(rng):
         "loss_curves": lambda: plots.loss_curves({"plain": np.exp(-np.arange(90) / 20)[None] * acc(5, 1)}),
     }
 # --- end block B --------------------------------------------------------------------------------------
+
+
+# --- block C (issue 11): chapter 9's beam-search explorer, on an untrained attention model -------------
+def beam_examples():
+    from recurrent import seq2seq, seq2seq_data, seq2seq_explorer
+
+    def view():
+        p = seq2seq.init_seq2seq(seq2seq_data.V, seq2seq_data.V, 4, 6, attention=True, rng=0)
+        return seq2seq_explorer.beam_view(p, "4711", 3)
+    return {"beam_view": lambda: plots.beam_view(view())}
+# --- end block C --------------------------------------------------------------------------------------
 
 
 # drawings without data axes (their labels are the equations' symbols: tests/test_diagrams.py)

@@ -115,9 +115,8 @@ def beam_view(p, source: str, width: int, alpha: float = 0.0, reverse_source: bo
     with the right answer of ``task``; the source is fed reversed when ``reverse_source`` (as the model
     was trained). max_len None: S + 3 output tokens. The weights are those of seq2seq.forward run
     teacher-forced on the best hypothesis (checked against the search's own to 1e-9)."""
-    one_of("task", task, sd.TASKS)
+    target = sd.answer(one_of("task", task, sd.TASKS), source)
     hyps, searched = search_attention(p, source, width, alpha, reverse_source, max_len)
-    target = sd.answer(task, source)
     src = _source_ids(p, source, reverse_source)
     best = hyps[0].tokens
     tgt_in = np.concatenate([[sd.BOS], best[:-1]]).astype(np.int64)[:, None]
@@ -155,8 +154,12 @@ def make_compute(p, sources, alpha: float = 0.0, reverse_source: bool = False, t
     sources = _sources(sources)
     alpha = positive_float("alpha", alpha, allow_zero=True)
     reverse_source, task = as_bool("reverse_source", reverse_source), one_of("task", task, sd.TASKS)
-    for s in sources:
-        sd.answer(task, s)                                # a source the task has no answer for
+    for i, s in enumerate(sources):
+        try:
+            sd.answer(task, s)
+        except ValueError:
+            raise ValueError(f"sources: expected sources that task {task!r} has an answer for, got "
+                             f"{s!r} at {i}") from None
 
     def compute(example: int, width: int) -> BeamView:
         example = positive_int("example", example, 0, len(sources) - 1)

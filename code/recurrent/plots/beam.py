@@ -63,7 +63,8 @@ def beam_view(result):
     ax.grid(False)
     ax.set(xlabel="source token s (as read)", ylabel="output step t (best y)")
     ax.set_title("attention of the best hypothesis", fontsize=9)
-    fig.colorbar(image, cax=fig.add_axes((0.92, 0.15, 0.015, 0.68)), label=r"weight $\alpha_{t,s}$")
+    fig.colorbar(image, cax=fig.add_axes((0.92, 0.15, 0.015, 0.68), label="<colorbar>"),
+                 label=r"weight $\alpha_{t,s}$")
     title = fig.suptitle("", x=0.02, ha="left", y=0.97)
     drawn = (result.source, list(result.source_tokens), list(result.output_tokens))
 
