@@ -27,6 +27,9 @@
     encoder        ch. 9: embedding, masked GRU layer over padded batches, stacked and bidirectional
     attention      ch. 9: additive attention (Bahdanau et al. 2015), masked softmax, forward and backward
     seq2seq        ch. 9: the encoder-decoder with teacher forcing, optional attention, masked cross-entropy
+    seq2seq_experiments ch. 9: five variants trained over seeds, their measurements, the reference model
+    seq2seq_explorer ch. 9: the beam-search explorer: hypotheses, scores and the best one's attention
+    seq2seq_torch  ch. 9: the PyTorch fixture's modules as the book's parameters, and their agreement
     tasks          toy data: the shipped text, vocabularies, batches, the delayed-echo task
     data           the data notebooks read: PyTorch fixtures, benchmark results
     plots          the house style: primitives (curves, seeds, panels) and one module of figures per chapter
