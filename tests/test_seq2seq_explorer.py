@@ -39,6 +39,12 @@ def searched(p, source, width, alpha=0.0, reverse_source=False, max_len=None):
     return decoding.beam_search(seq2seq.make_step(p), state0, sd.BOS, sd.EOS, max_len, width, alpha)
 
 
+def shown(tokens):
+    """The hypothesis as the explorer lists it: its tokens without the final EOS."""
+    last = "" if tokens[-1] == sd.EOS else sd.TOKENS[tokens[-1]]
+    return "".join(sd.TOKENS[i] for i in tokens[:-1]) + last
+
+
 @pytest.mark.parametrize("width, alpha, reverse_source", [(1, 0.0, False), (3, 0.0, False),
                                                           (5, 0.7, False), (8, 0.0, True)])
 def test_beam_view_lists_the_best_hypotheses_of_beam_search(trained, width, alpha, reverse_source):
@@ -46,7 +52,7 @@ def test_beam_view_lists_the_best_hypotheses_of_beam_search(trained, width, alph
         view = sx.beam_view(trained, source, width, alpha, reverse_source)
         hyps = searched(trained, source, width, alpha, reverse_source)
         assert view.found == len(hyps)
-        assert view.hypotheses == [sd.decode(h.tokens) for h in hyps[:width]]
+        assert view.hypotheses == [shown(h.tokens) for h in hyps[:width]]
         K = min(width, len(hyps))
         assert len(view.hypotheses) == K and view.log_probs.shape == view.scores.shape == (K,)
         np.testing.assert_allclose(view.log_probs, [h.log_prob for h in hyps[:K]], rtol=1e-12, atol=0)
@@ -59,7 +65,10 @@ def test_beam_view_lists_the_best_hypotheses_of_beam_search(trained, width, alph
         read = source[::-1] if reverse_source else source
         assert view.source_tokens == list(read)
         best = hyps[0].tokens.tolist()
-        assert view.output_tokens == [sx.EOS_LABEL if i == sd.EOS else sd.TOKENS[i] for i in best]
+        assert view.output_tokens == [{sd.EOS: "EOS", sd.BOS: "BOS", sd.PAD: "PAD"}.get(i, sd.TOKENS[i])
+                                      for i in best]
+        if view.correct[0]:
+            assert view.output_tokens == [*source[::-1], "EOS"]
 
 
 def test_the_log_probs_are_those_of_the_outputs_read_by_teacher_forcing(trained):
@@ -78,11 +87,19 @@ def test_width_one_is_greedy_and_the_trained_model_gets_some_right(trained):
         state0 = seq2seq.initial_state(trained, sd.encode(source)[:, None])
         g = decoding.greedy(seq2seq.make_step(trained), state0, sd.BOS, sd.EOS, len(source) + 3)
         view = sx.beam_view(trained, source, 1)
-        assert view.hypotheses == [sd.decode(g.tokens)] and view.found == 1
+        assert view.hypotheses == [shown(g.tokens)] and view.found == 1
         rights += int(view.correct[0])
     assert rights >= 2                          # the marks can be True (measured: 5 of 6)
     wrong = sx.beam_view(trained, "4711", 1, task="copy")        # the same output, another answer
     assert wrong.target == "4711" and not wrong.correct.any()
+
+
+def test_a_stray_special_token_is_shown_and_an_output_cut_at_max_len_is_not_right(untrained):
+    p = untrained.copy()
+    p.c[sd.BOS] = 60.0                                    # the decoder writes <bos> forever
+    view = sx.beam_view(p, "12", 2, max_len=4)
+    assert view.hypotheses[0] == "<bos>" * 4 and not view.finished[0] and not view.correct.any()
+    assert view.output_tokens == ["BOS"] * 4 and view.weights.shape == (4, 2)
 
 
 def teacher_forced_attention(p, source, tokens, reverse_source=False):

@@ -27,7 +27,7 @@ from .controls import Control
 
 __all__ = ["BeamView", "beam_view", "make_compute", "controls", "search_attention"]
 
-EOS_LABEL = "EOS"
+LABELS = {sd.PAD: "PAD", sd.BOS: "BOS", sd.EOS: "EOS"}      # the map's tick labels of the special tokens
 
 
 class BeamView(NamedTuple):
@@ -40,14 +40,14 @@ class BeamView(NamedTuple):
     alpha: float              # the length-penalty exponent of the scores (0: s(y) = log p(y))
     found: int                # how many hypotheses the search finished or cut (it keeps width
                               # candidates per step, so up to width * max_len); the best K shown
-    hypotheses: list          # K strings, decoded (without EOS), best score first
+    hypotheses: list          # K strings: the output tokens without the final EOS, best first
     log_probs: np.ndarray     # (K,) log p(y), EOS included when the hypothesis finished
     scores: np.ndarray        # (K,) s(y) = log p(y) / lp(L), the order of the hypotheses
-    correct: np.ndarray       # (K,) bool: finished with EOS and equal to the target
+    correct: np.ndarray       # (K,) bool: the target's tokens, then EOS
     finished: np.ndarray      # (K,) bool: ended with EOS (else cut at max_len)
     weights: np.ndarray       # (L, S) alpha_{t,s} of the best hypothesis; each row sums to 1
     source_tokens: list       # S labels, in the order the encoder read them (reversed if so fed)
-    output_tokens: list       # L labels: the best hypothesis's tokens, EOS last if it finished
+    output_tokens: list       # L labels: the best hypothesis's tokens (EOS last if it finished)
 
 
 def _source_ids(p, source: str, reverse_source: bool) -> np.ndarray:
@@ -125,14 +125,16 @@ def beam_view(p, source: str, width: int, alpha: float = 0.0, reverse_source: bo
     if not np.allclose(weights, searched[0], rtol=0, atol=1e-9):            # the same computation
         raise RuntimeError("the teacher-forced attention differs from the search's")
     found, hyps = len(hyps), hyps[:width]
-    texts = [sd.decode(h.tokens) for h in hyps]
-    finished = np.array([len(h.tokens) > 0 and h.tokens[-1] == sd.EOS for h in hyps])
+    # every token but the final EOS shown, so that a stray <bos> or <pad> is seen, not dropped
+    texts = ["".join(sd.TOKENS[i] for i in h.tokens.tolist() if i != sd.EOS) for h in hyps]
+    finished = np.array([h.tokens[-1] == sd.EOS for h in hyps])
+    right = np.append(sd.encode(target), sd.EOS)
     return BeamView(
         source=source, target=target, width=int(width), alpha=float(alpha), found=found, hypotheses=texts,
         log_probs=np.array([h.log_prob for h in hyps]), scores=np.array([h.score for h in hyps]),
-        correct=finished & np.array([t == target for t in texts]), finished=finished, weights=weights,
+        correct=np.array([np.array_equal(h.tokens, right) for h in hyps]), finished=finished, weights=weights,
         source_tokens=[sd.TOKENS[i] for i in src],
-        output_tokens=[EOS_LABEL if i == sd.EOS else sd.TOKENS[i] for i in best.tolist()])
+        output_tokens=[LABELS.get(i, sd.TOKENS[i]) for i in best.tolist()])
 
 
 def _sources(sources) -> tuple:

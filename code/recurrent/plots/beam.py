@@ -9,6 +9,7 @@ from .style import COLORS, array, fields
 from .updatable import UpdatableFigure
 
 ROWS = 8                  # hypotheses listed at most (the widest beam the chapter offers)
+WIDEST = 24               # characters of an output listed at most
 _FIELDS = ("source", "target", "width", "found", "hypotheses", "log_probs", "scores", "correct",
            "finished", "weights", "source_tokens", "output_tokens")
 _COLUMNS = ((0.02, "left", "rank"), (0.12, "left", "output y"), (0.66, "right", "log p(y)"),
@@ -79,6 +80,7 @@ def beam_view(result):
                     cell.set_text("")
                 continue
             shown = (r.hypotheses[k] or "(empty)") + ("" if r.finished[k] else "…")
+            shown = shown if len(shown) <= WIDEST else shown[:WIDEST - 1] + "…"     # the column's room
             texts = (f"{k + 1}", shown, f"{r.log_probs[k]:.2f}", f"{r.scores[k]:.2f}",
                      "✓" if r.correct[k] else "✗")
             for cell, text in zip(row, texts):
