@@ -9,6 +9,8 @@
     torch/seq2seq_*.npz     torch.nn.Embedding + GRU on packed batches ("seq2seq_encoder"), one additive-
                             attention step ("seq2seq_attention"), the teacher-forced encoder-decoder
                             ("seq2seq_model") (written by scripts/make_torch_seq2seq_fixtures.py)
+    seq2seq_reference.npz   the chapter-9 reference model: seq2seq_experiments.train_run("attention", 0),
+                            stored with its settings (written by scripts/train_seq2seq_reference.py)
     benchmarks/<name>.json  the benchmark results: "cells" (benchmarks/cells.py), "widgets"
                             (benchmarks/widgets.py), "book" (benchmarks/book.py)
 
@@ -26,6 +28,7 @@ from .._checks import one_of
 
 FIXTURES = ("rnn", "gates", "seq2seq_encoder", "seq2seq_attention", "seq2seq_model")
 BENCHMARKS = ("cells", "widgets", "book")
+MODELS = ("seq2seq_reference",)
 
 
 def _path(*parts: str) -> Path:
@@ -62,6 +65,11 @@ def torch_version(fixture: str) -> str:
 def torch_fixture_path(fixture: str) -> Path:
     """Where ``fixture`` lives (the scripts that make it write there)."""
     return _path("torch", f"{one_of('fixture', fixture, FIXTURES)}.npz")
+
+
+def model_path(name: str) -> Path:
+    """Where the stored model ``name`` (one of ``MODELS``) lives, an .npz of seq2seq_experiments.save_params."""
+    return _path(f"{one_of('name', name, MODELS)}.npz")
 
 
 def benchmark_path(name: str) -> Path:
