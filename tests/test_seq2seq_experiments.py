@@ -122,8 +122,8 @@ def test_token_accuracy_on_a_model_that_always_says_one_token():
 def test_teacher_forced_loss_is_the_training_loss_per_token(trained):
     sources, targets = X.test_pairs(2, SMALL)
     b = sd.make_batch(sources, targets)
-    assert abs(X.teacher_forced_loss(trained, sources, targets) - seq2seq.loss_and_grads(trained.params, *b)[0]) \
-        < 1e-12
+    loss = seq2seq.loss_and_grads(trained.params, *b)[0]
+    assert abs(X.teacher_forced_loss(trained, sources, targets) - loss) < 1e-12
     stop, Z = constant_model(sd.EOS), np.exp(10.0) + sd.V - 1          # p(EOS) = e^10 / Z, others 1 / Z
     targets = ["1", "22"]                                              # 2 EOS among 5 tokens
     want = (2 * -(10 - np.log(Z)) + 3 * np.log(Z)) / 5
@@ -236,3 +236,64 @@ def test_bad_inputs_are_refused_by_name():
         X.token_accuracy(run, ["1", "2"], ["1"], True)
     with pytest.raises(TypeError, match="^batch"):
         X.gradient_errors(run.params, [1, 2])
+
+
+def test_init_model_is_where_train_run_starts():
+    p = X.init_model("stacked", 4, TINY)
+    assert p.enc.layers == 2 and p.att is None
+    u = X.train_run("stacked", 4, dataclasses.replace(TINY, steps=1, lr=1e-12))
+    assert max(np.abs(a - b).max() for (_, a), (_, b) in zip(p.items(), u.params.items())) < 1e-9
+    assert X.count_params(X.init_model("attention", 0)) == X.count_params(X.reference_model().params)
+
+
+def test_beam_versus_exhaustive_counts_on_toy_models():
+    r = X.beam_versus_exhaustive(models=30, V=4, max_len=4, widths=(1, 2, 27))
+    assert r.models == 30 and r.widths == (1, 2, 27) and r.greedy_mismatches == 0
+    assert r.found[0] <= r.found[1] <= r.found[2] == 30      # width (V-1)^(max_len-1) keeps every prefix
+    assert r.found[0] < 30                                   # greedy misses on some toy models
+
+
+def test_the_counterexample_is_a_real_miss_of_a_beam_as_wide_as_the_vocabulary():
+    c = X.beam_counterexample()
+    assert c.width == 5
+    beam = decoding.beam_search(c.step, c.state0, c.bos, c.eos, 5, c.width)[0]
+    best = decoding.exhaustive(c.step, c.state0, c.bos, c.eos, 5)[0]
+    assert np.array_equal(beam.tokens, c.beam_tokens) and np.array_equal(best.tokens, c.best_tokens)
+    assert c.best_log_prob > c.beam_log_prob + 1e-3
+    for seed in range(c.model):                                          # the first such model
+        step = decoding.bigram_step(X.toy_bigram(seed, 5, 1.0))
+        assert decoding.beam_search(step, c.state0, 0, 1, 5, 5)[0].log_prob >= \
+            decoding.exhaustive(step, c.state0, 0, 1, 5)[0].log_prob - 1e-9
+    with pytest.raises(ValueError, match="^search"):
+        X.beam_counterexample(V=4, scale=3.0, search=5)
+
+
+def test_beam_check_on_the_reference_model():
+    sources = ["7", "12", "40", "5"]
+    r = X.beam_check(X.reference_model(), sources, widths=(1, 3))
+    assert r.count == 4 and r.widths == (1, 3) and r.greedy_mismatches == 0
+    assert (r.found <= 4).all() and r.found[1] == 4          # a wide beam finds the argmax here
+
+
+def test_scheduled_inputs_replace_real_tokens_by_the_models_guesses(trained):
+    sources, targets = X.test_pairs(3, SMALL)
+    b = sd.make_batch(sources[:40], targets[:40])
+    assert np.array_equal(X.scheduled_inputs(trained, b, 0.0), b.dec_in)
+    guess = seq2seq.forward(trained.params, b.src, b.src_mask, b.dec_in).log_probs.argmax(axis=-1)
+    full = X.scheduled_inputs(trained, b, 1.0)
+    real = b.dec_mask[1:] > 0
+    assert np.array_equal(full[0], b.dec_in[0]) and np.array_equal(full[1:][real], guess[:-1][real])
+    assert np.array_equal(full[1:][~real], b.dec_in[1:][~real])          # PAD stays PAD
+    half = X.scheduled_inputs(trained, b, 0.5, rng=1)
+    changed = (half != b.dec_in).mean() / (full != b.dec_in).mean()
+    assert 0.2 < changed < 0.8 and np.array_equal(half, X.scheduled_inputs(trained, b, 0.5, rng=1))
+    with pytest.raises(ValueError, match="^epsilon"):
+        X.scheduled_inputs(trained, b, 1.5)
+
+
+def test_explorer_sources_spread_over_lengths():
+    chosen = X.explorer_sources()
+    assert [len(s) for s in chosen] == list(range(1, 7)) and chosen == X.explorer_sources()
+    sources = X.test_pairs(0)[0][:200]
+    assert set(chosen) <= set(sources)
+    assert [len(s) for s in X.explorer_sources(3)] == [1, 4, 6]      # lengths 1, 3.5 -> 4, 6

@@ -18,9 +18,7 @@ scripts/train_seq2seq_reference.py), identical on every CPU, for the illustratio
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -28,13 +26,24 @@ import numpy as np
 from . import claims, decoding, seq2seq
 from . import seq2seq_data as sd
 from ._checks import as_bool, as_float_array, instance_of, one_of, positive_float, positive_int
-from .seq2seq_checks import count_params, gradient_errors, padding_gap  # noqa: F401 (the chapter's API)
+from .seq2seq_checks import (  # noqa: F401 (the chapter's API, re-exported)
+    _read,
+    beam_check,
+    beam_counterexample,
+    beam_versus_exhaustive,
+    count_params,
+    gradient_errors,
+    load_params,
+    padding_gap,
+    save_params,
+    scheduled_inputs,
+    toy_bigram,
+)
 from .training import History
 
 __all__ = ["Settings", "SETTINGS", "CONDITIONS", "Run", "train_run", "train_over_seeds", "test_pairs",
-           "exact_match", "by_length", "token_accuracy", "teacher_forced_loss", "save_params", "load_params",
-           "reference_meta", "reference_model"]     # and, from seq2seq_checks: count_params,
-#                                                      gradient_errors, padding_gap
+           "init_model", "exact_match", "by_length", "token_accuracy", "teacher_forced_loss",
+           "reference_meta", "reference_model", "explorer_sources"]   # and seq2seq_checks' functions
 
 
 @dataclass(frozen=True)
@@ -99,12 +108,16 @@ def _training_pairs(seed: int, s: Settings) -> tuple:
     return sd.make_pairs(s.task, s.train_pairs, s.min_len, s.max_len, _stream(seed, "pairs"))
 
 
+def init_model(condition: str, seed: int, settings: Settings = SETTINGS) -> seq2seq.Seq2SeqParams:
+    """The untrained model of ``condition`` that ``train_run(condition, seed, settings)`` starts from."""
+    c, s = CONDITIONS[one_of("condition", condition, tuple(CONDITIONS))], _settings(settings)
+    return seq2seq.init_seq2seq(sd.V, sd.V, s.e, s.d, layers=c["layers"], bidirectional=c["bidirectional"],
+                                attention=c["attention"], rng=_stream(seed, "weights"))
+
+
 def train_run(condition: str, seed: int, settings: Settings = SETTINGS) -> Run:
     """Train ``condition`` (a key of ``CONDITIONS``) from ``seed`` with ``settings``."""
-    c, s = CONDITIONS[one_of("condition", condition, tuple(CONDITIONS))], _settings(settings)
-    seed = positive_int("seed", seed, 0)
-    p = seq2seq.init_seq2seq(sd.V, sd.V, s.e, s.d, layers=c["layers"], bidirectional=c["bidirectional"],
-                             attention=c["attention"], rng=_stream(seed, "weights"))
+    p, c, s = init_model(condition, seed, settings), CONDITIONS[condition], settings
     sources, targets = _training_pairs(seed, s)
     batches = sd.make_batches(sources, targets, s.batch, _stream(seed, "batches"), bucket=True,
                               reverse_source=c["reverse_source"])
@@ -211,50 +224,6 @@ def teacher_forced_loss(run: Run, sources, targets) -> float:
     return -float((picked * b.dec_mask).sum() / b.dec_mask.sum())
 
 
-def _shape_config(p: seq2seq.Seq2SeqParams) -> dict:
-    return dict(V_src=p.enc.V, V_tgt=int(p.E.shape[0]), e=p.enc.e, d=p.enc.d, d_dec=p.dec.d,
-                layers=p.enc.layers, bidirectional=p.enc.bidirectional, attention=p.att is not None,
-                a=None if p.att is None else int(p.att.W_a.shape[0]))
-
-
-def save_params(p, path, meta: dict | None = None) -> Path:
-    """Write p to the .npz file ``path``: every array under its name (``p.items()``), the shapes under
-    "config" and ``meta`` (a JSON-serialisable dict) under "meta", both as JSON text."""
-    instance_of("p", p, seq2seq.Seq2SeqParams, "seq2seq.Seq2SeqParams")
-    instance_of("path", path, (str, Path), "a file path (str or pathlib.Path)")
-    meta = {} if meta is None else dict(instance_of("meta", meta, dict, "a dict or None"))
-    path = Path(path)
-    np.savez_compressed(path, config=json.dumps(_shape_config(p)), meta=json.dumps(meta),
-                        **dict(p.items()))
-    return path
-
-
-def _read(path) -> tuple:
-    instance_of("path", path, (str, Path), "a file path (str or pathlib.Path)")
-    if not Path(path).is_file():
-        raise ValueError(f"path: expected an .npz file written by save_params, got {str(path)!r} "
-                         "(no such file)")
-    with np.load(path) as f:
-        if "config" not in f.files:
-            raise ValueError("path: expected an .npz file written by save_params, got one without 'config'")
-        arrays = {k: f[k] for k in f.files}
-    config = json.loads(str(arrays.pop("config")))
-    meta = json.loads(str(arrays.pop("meta", "{}")))
-    p = seq2seq.init_seq2seq(config["V_src"], config["V_tgt"], config["e"], config["d"], config["d_dec"],
-                             config["layers"], config["bidirectional"], config["attention"], config["a"])
-    for name, a in p.items():
-        if name not in arrays or arrays[name].shape != a.shape:
-            raise ValueError(f"path: expected an array {name!r} of shape {a.shape} in {str(path)!r}, got "
-                             f"{'none' if name not in arrays else arrays[name].shape}")
-        a[...] = arrays[name]
-    return p, meta
-
-
-def load_params(path) -> seq2seq.Seq2SeqParams:
-    """The Seq2SeqParams stored by ``save_params`` in ``path``."""
-    return _read(path)[0]
-
-
 def _fingerprint(seed: int, s: Settings) -> str:
     """A hash of the training pairs of ``seed``: a changed task generator makes a stored run stale."""
     sources, targets = _training_pairs(seed, s)
@@ -289,3 +258,28 @@ def reference_model(path=None) -> Run:
                          f"{[want[k] for k in stale]}); re-run scripts/train_seq2seq_reference.py")
     history = History(np.array(meta["loss"]), np.array(meta["grad_norm"]), np.array([], int), np.array([]))
     return Run("attention", 0, p, history, CONDITIONS["attention"]["reverse_source"])
+
+
+def explorer_sources(count: int = 6, settings: Settings = SETTINGS) -> list:
+    """``count`` sources for the beam explorer, chosen from the first 200 pairs of ``test_pairs(0)`` with
+    the stored reference model, so that the beam width visibly matters: source lengths spread evenly
+    from settings.min_len to settings.max_len (short to long), and for each length the source whose
+    greedy output is wrong, if any, with the smallest gap between the best two hypotheses of a width-2
+    beam (the closest call). Deterministic: the stored model is the same on every CPU."""
+    count, s = positive_int("count", count), _settings(settings)
+    run = reference_model()
+    sources, targets = test_pairs(0, s)
+    sources, targets = sources[:200], targets[:200]
+    right = exact_match(run, sources, targets)
+    step, ranked = seq2seq.make_step(run.params), {}
+    for i, x in enumerate(sources):
+        state0 = seq2seq.initial_state(run.params, sd.make_batch([x], [x]).src)
+        top = decoding.beam_search(step, state0, sd.BOS, sd.EOS, len(x) + 1, 2)
+        gap = top[0].score - top[1].score if len(top) > 1 else np.inf
+        ranked.setdefault(len(x), []).append((bool(right[i]), round(gap, 9), i))
+    chosen = []
+    for L in np.linspace(s.min_len, s.max_len, count).round().astype(int):
+        pool = sorted(ranked.get(int(L), []) or ranked[min(ranked, key=lambda n: abs(n - L))])
+        pick = next((c for c in pool if sources[c[2]] not in chosen), pool[0])
+        chosen.append(sources[pick[2]])
+    return chosen

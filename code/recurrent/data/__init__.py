@@ -68,7 +68,7 @@ def torch_fixture_path(fixture: str) -> Path:
 
 
 def model_path(name: str) -> Path:
-    """Where the stored model ``name`` (one of ``MODELS``) lives, an .npz of seq2seq_experiments.save_params."""
+    """Where the stored model ``name`` (one of ``MODELS``) lives: an .npz of ``save_params``."""
     return _path(f"{one_of('name', name, MODELS)}.npz")
 
 
