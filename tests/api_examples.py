@@ -746,3 +746,63 @@ FUNCTIONS["plots.beam.beam_view"] = {
     "result": Obj(lambda: _first("seq2seq_explorer.beam_view")(_sx_p(), "47", 2),
                   wrong=lambda: {"hypotheses": ["1"]})}
 # --- end C --------------------------------------------------------------------------------------------
+
+# --- A (issue 11): chapter 9's experiments (seq2seq_experiments) and checks (seq2seq_checks) ---------
+def _sx_settings():
+    return _first("seq2seq_experiments.Settings")(max_len=3, d=2, e=2, batch=4, steps=1, train_pairs=8,
+                                                   test_pairs=4)
+
+
+def _tiny_s2s(attention=False):
+    return _first("seq2seq.init_seq2seq")(14, 14, 1, 1, attention=attention, rng=0)   # 78 entries plain
+
+
+def _sx_run():
+    from recurrent.training import History
+    return _first("seq2seq_experiments.Run")("plain", 0, _tiny_s2s(), History(np.zeros(1), np.zeros(1),
+                                             np.zeros(0, int), np.zeros(0)), False)
+
+
+def _sx_batch():
+    return _first("seq2seq_data.make_batch")(["12", "4"], ["21", "4"])
+
+
+def _sx_saved():
+    import tempfile
+    path = f"{tempfile.mkdtemp()}/m.npz"
+    _first("seq2seq_checks.save_params")(_tiny_s2s(), path)
+    return path
+
+
+_SX = {
+    "condition": Opt("plain", ("plain", "reversed", "stacked", "bidirectional", "attention")),
+    "seed": I(0, minimum=0), "settings": Obj(_sx_settings, wrong=lambda: {"steps": 1}),
+    "run": Obj(_sx_run, wrong=_tiny_s2s), "sources": Obj(lambda: ["12", "4"], wrong=lambda: ["1a", "4"]),
+    "targets": Obj(lambda: ["21", "4"], wrong=lambda: ["21"]), "width": I(2),
+    "alpha": F(0.5, 0, None, "[]"), "teacher_forced": BOOL_TRUE,
+    "values": Obj(lambda: np.array([True, False]), wrong=lambda: np.ones((2, 2))),
+    "lengths": Seq(lambda: [1, 2], minimum=1), "count": I(2),
+    "log": Fn(lambda: (lambda *a: None), none_ok=True), "seeds": Seq(lambda: [0], minimum=0),
+    "params": Obj(_tiny_s2s, wrong=gru_p), "p": Obj(_tiny_s2s, wrong=gru_p),
+    "batch": Obj(_sx_batch, wrong=lambda: tuple(_sx_batch())[:4]), "eps": F(1e-4, 0, None, "(]"),
+    "models": I(2), "V": I(4, minimum=2), "max_len": I(3), "widths": Seq(lambda: [1, 2], minimum=1),
+    "rng": RNG, "scale": F(1.0, 0, None, "(]"), "search": I(300), "epsilon": F(0.5, 0, 1, "[]"),
+    "meta": Keys(lambda: {"note": "x"}, empty_ok=True),
+}
+MODULES["seq2seq_experiments"] = _SX
+MODULES["seq2seq_checks"] = _SX
+FUNCTIONS.update({
+    "seq2seq_experiments.Settings": {
+        "task": Opt("reverse", ("reverse", "copy", "addition")), "min_len": I(1), "max_len": I(3), "d": I(2),
+        "e": I(2), "batch": I(4), "steps": I(1), "lr": F(0.01, 0, None, "(]"), "clip": F(1.0, 0, None, "(]"),
+        "train_pairs": I(8), "test_pairs": I(4)},
+    "seq2seq_checks.beam_check": {"run": Obj(lambda: _sx_run()._replace(params=_tiny_s2s(True)),
+                                             wrong=_tiny_s2s), "max_len": I(2)},
+    "seq2seq_checks.beam_counterexample": {"V": I(5, minimum=2), "max_len": I(5)},   # a miss at model 142
+    "seq2seq_checks.save_params": {"path": Spec(lambda: _sx_saved().replace("m.npz", "n.npz"), "text")},
+    "seq2seq_checks.load_params": {"path": Spec(_sx_saved, "text")},
+    "seq2seq_experiments.reference_model": {"path": Spec(lambda: None, "text")},   # None: the shipped one
+    "data.model_path": {"name": Opt("seq2seq_reference", ("seq2seq_reference",))},
+    "seq2seq_experiments.by_length": {"sources": Obj(lambda: ["12", "4"], wrong=lambda: ["12"])},  # any str
+})
+# --- end A --------------------------------------------------------------------------------------------

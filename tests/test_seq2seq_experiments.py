@@ -101,10 +101,11 @@ def test_exact_match_feeds_the_source_reversed_when_the_run_says_so(trained):
 
 
 def test_by_length_averages_per_source_length():
-    got = X.by_length([1, 0, 1, 1], ["1", "22", "33", "4"], lengths=[1, 2, 3])
+    got = X.by_length(np.array([True, False, True, True]), ["1", "22", "33", "4"], lengths=[1, 2, 3])
     assert got[:2].tolist() == [1.0, 0.5] and np.isnan(got[2])
     assert X.by_length([1, 0], ["1", "22"], settings=TINY).shape == (3,)
-    with pytest.raises(ValueError, match="^sources"):
+    assert np.array_equal(X.by_length([1.0, 0.5], ["1", "1"], [1]), [0.75])
+    with pytest.raises(ValueError, match="^values, sources"):
         X.by_length([1, 0, 1], ["1", "22"])
 
 

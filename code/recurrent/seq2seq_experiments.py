@@ -182,16 +182,17 @@ def exact_match(run: Run, sources, targets, width: int = 1, alpha: float = 0.0) 
 
 
 def by_length(values, sources, lengths=None, settings: Settings = SETTINGS) -> np.ndarray:
-    """The mean of ``values`` (N,) over the sources of each length in ``lengths`` (default
-    settings.min_len .. settings.max_len): (len(lengths),); NaN for a length no source has."""
-    values = as_float_array("values", np.asarray(values, dtype=float), ndim=1, dims="(N,)")
+    """The mean of ``values`` (N,) (numbers, or booleans such as ``exact_match``'s) over the sources of
+    each length in ``lengths`` (default settings.min_len .. settings.max_len): (len(lengths),); NaN for
+    a length no source has."""
+    if isinstance(values, np.ndarray) and values.dtype == bool:
+        values = values.astype(float)
+    values = as_float_array("values", values, ndim=1, dims="(N,)")
     sources = sd._strings("sources", sources)
     if len(sources) != len(values):
-        raise ValueError(f"sources: expected one per value ({len(values)}), got {len(sources)}")
+        raise ValueError(f"values, sources: expected a source per value ({len(values)}), got {len(sources)}")
     s = _settings(settings)
-    if lengths is None:
-        lengths = range(s.min_len, s.max_len + 1)
-    lengths = sd._lengths_arg(list(lengths))
+    lengths = sd._lengths_arg(np.arange(s.min_len, s.max_len + 1) if lengths is None else lengths)
     L = np.array([len(x) for x in sources])
     return np.array([values[L == n].mean() if (L == n).any() else np.nan for n in lengths])
 
