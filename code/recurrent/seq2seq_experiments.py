@@ -1,19 +1,20 @@
-"""Chapter 9: the experiments of the sequence-to-sequence chapter, their measurements and checks.
+"""Chapter 9: the experiments of the sequence-to-sequence chapter and their measurements.
 
 Five model variants ("conditions", ``CONDITIONS``) are trained on the task of ``SETTINGS`` from each
 seed: "plain" (one GRU layer, no attention), "reversed" (plain, the source fed reversed; Sutskever et
 al. 2014), "stacked" (plain with a 2-layer encoder), "bidirectional" (plain with a bidirectional
 encoder, D = 2d) and "attention" (one unidirectional layer with additive attention). A seed fixes three
-independent streams: the initial weights, the training pairs and their bucketed batches; the test
-pairs (``test_pairs``) come from a fourth stream.
+independent streams: the initial weights (``init_model``), the training pairs and their bucketed
+batches; the test pairs (``test_pairs``) come from a fourth stream.
 
 Measurements of a trained ``Run`` on N test pairs: ``exact_match`` (N,) bool, greedy (width 1) or
 beam search; ``token_accuracy`` (P,) per output position t = 1..P (EOS included), teacher-forced or
 free-running; ``teacher_forced_loss`` in nats per token; ``by_length`` averages per source length.
-Checks of the gradients on a small model: ``gradient_errors`` (central differences for every entry of
-every parameter) and ``padding_gap`` (a padded batch against the same pairs one by one).
 ``reference_model`` loads the stored attention run of seed 0 (written by
-scripts/train_seq2seq_reference.py), identical on every CPU, for the illustrations that print numbers.
+scripts/train_seq2seq_reference.py), identical on every CPU, for the illustrations that print numbers;
+``explorer_sources`` picks the explorer's examples with it. The checks (gradients, padding, beam search
+against exhaustive search, scheduled sampling's inputs, storage) live in ``seq2seq_checks`` and are
+re-exported here.
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ class Settings:
         positive_float("clip", self.clip)
 
 
-SETTINGS = Settings()
+SETTINGS = Settings()      # the chapter's: 5 conditions x 5 seeds train and are measured in about 30 s
 CONDITIONS = {
     "plain": dict(attention=False, layers=1, bidirectional=False, reverse_source=False),
     "reversed": dict(attention=False, layers=1, bidirectional=False, reverse_source=True),
@@ -255,8 +256,7 @@ def reference_model(path=None) -> Run:
     if stale:
         raise ValueError(f"path: the stored reference model in {str(path)!r} is stale: its "
                          f"{', '.join(stale)} differ from the code's (stored {[meta.get(k) for k in stale]}, "
-                         f"expected "
-                         f"{[want[k] for k in stale]}); re-run scripts/train_seq2seq_reference.py")
+                         f"expected {[want[k] for k in stale]}); re-run scripts/train_seq2seq_reference.py")
     history = History(np.array(meta["loss"]), np.array(meta["grad_norm"]), np.array([], int), np.array([]))
     return Run("attention", 0, p, history, CONDITIONS["attention"]["reverse_source"])
 
