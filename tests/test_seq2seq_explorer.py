@@ -177,6 +177,22 @@ def test_no_dead_control_frames_differ_where_the_hypotheses_do(trained, sprite):
         assert sprite.frame_for(example=0, width=w) != sprite.frame_for(example=1, width=w)
 
 
+def test_the_chapter_explorer_on_the_stored_reference_model():
+    """The notebook's calls: the stored model and its explorer sources, no dead control, a small page."""
+    from recurrent import seq2seq_experiments
+
+    run = seq2seq_experiments.reference_model()
+    sources = seq2seq_experiments.explorer_sources()
+    compute = sx.make_compute(run.params, sources, reverse_source=run.reverse_source)
+    scrub = interactive.sprite_explorer(compute, beam_view, sx.controls(sources), caption="c")
+    assert scrub.count == len(sources) * len(WIDTHS) and scrub.nbytes() < 500_000   # measured ~100 kB
+    for e in range(len(sources)):
+        views = {w: compute(example=e, width=w) for w in WIDTHS}
+        for a, b in zip(WIDTHS, WIDTHS[1:]):
+            if views[a].hypotheses != views[b].hypotheses:
+                assert scrub.frame_for(example=e, width=a) != scrub.frame_for(example=e, width=b)
+
+
 def test_the_figure_updates_in_place_for_another_width_and_keeps_its_size(trained):
     views = [sx.beam_view(trained, "90210", w) for w in WIDTHS]
     fig = beam_view(views[-1])
