@@ -298,3 +298,11 @@ def test_explorer_sources_spread_over_lengths():
     sources = X.test_pairs(0)[0][:200]
     assert set(chosen) <= set(sources)
     assert [len(s) for s in X.explorer_sources(3)] == [1, 4, 6]      # lengths 1, 3.5 -> 4, 6
+    run, changed = X.reference_model(), 0
+    step = seq2seq.make_step(run.params)
+    for x in chosen:                           # the width changes the answer where the model hesitates
+        state0 = seq2seq.initial_state(run.params, sd.make_batch([x], [x]).src)
+        outs = {tuple(decoding.beam_search(step, state0, sd.BOS, sd.EOS, len(x) + 3, w)[0].tokens)
+                for w in (1, 8)}
+        changed += len(outs) > 1
+    assert changed >= 2

@@ -263,24 +263,28 @@ def reference_model(path=None) -> Run:
 
 def explorer_sources(count: int = 6, settings: Settings = SETTINGS) -> list:
     """``count`` sources for the beam explorer, chosen from the first 200 pairs of ``test_pairs(0)`` with
-    the stored reference model, so that the beam width visibly matters: source lengths spread evenly
-    from settings.min_len to settings.max_len (short to long), and for each length the source whose
-    greedy output is wrong, if any, with the smallest gap between the best two hypotheses of a width-2
-    beam (the closest call). Deterministic: the stored model is the same on every CPU."""
+    the stored reference model so that the beam width visibly matters. Source lengths spread evenly from
+    settings.min_len to settings.max_len (short to long); for each length the source ranked first by:
+    a width-8 beam's best output differs from the greedy one, then the greedy output is wrong, then the
+    smallest gap in log p between the width-8 beam's best two hypotheses (the closest call).
+    Deterministic: the stored model is the same on every CPU."""
     count, s = positive_int("count", count), _settings(settings)
     run = reference_model()
     sources, targets = test_pairs(0, s)
     sources, targets = sources[:200], targets[:200]
+    b = _batch(run, sources, targets)
+    greedy, mask, _ = _greedy(run, b, b.dec_out.shape[0] + 2)
     right = exact_match(run, sources, targets)
     step, ranked = seq2seq.make_step(run.params), {}
     for i, x in enumerate(sources):
-        state0 = seq2seq.initial_state(run.params, sd.make_batch([x], [x]).src)
-        top = decoding.beam_search(step, state0, sd.BOS, sd.EOS, len(x) + 1, 2)
+        state0 = seq2seq.initial_state(run.params, b.src[:len(x), [i]])
+        top = decoding.beam_search(step, state0, sd.BOS, sd.EOS, b.dec_out.shape[0] + 2, 8)
+        same = np.array_equal(top[0].tokens, greedy[mask[:, i] > 0, i])
         gap = top[0].score - top[1].score if len(top) > 1 else np.inf
-        ranked.setdefault(len(x), []).append((bool(right[i]), round(gap, 9), i))
+        ranked.setdefault(len(x), []).append((same, bool(right[i]), round(gap, 9), i))
     chosen = []
     for L in np.linspace(s.min_len, s.max_len, count).round().astype(int):
         pool = sorted(ranked.get(int(L), []) or ranked[min(ranked, key=lambda n: abs(n - L))])
-        pick = next((c for c in pool if sources[c[2]] not in chosen), pool[0])
-        chosen.append(sources[pick[2]])
+        pick = next((c for c in pool if sources[c[-1]] not in chosen), pool[0])
+        chosen.append(sources[pick[-1]])
     return chosen
