@@ -28,6 +28,7 @@
     attention      ch. 9: additive attention (Bahdanau et al. 2015), masked softmax, forward and backward
     seq2seq        ch. 9: the encoder-decoder with teacher forcing, optional attention, masked cross-entropy
     seq2seq_experiments ch. 9: five variants trained over seeds, their measurements, the reference model
+    seq2seq_checks ch. 9: gradient and padding checks, beam against exhaustive search, the stored model
     seq2seq_explorer ch. 9: the beam-search explorer: hypotheses, scores and the best one's attention
     seq2seq_torch  ch. 9: the PyTorch fixture's modules as the book's parameters, and their agreement
     tasks          toy data: the shipped text, vocabularies, batches, the delayed-echo task
