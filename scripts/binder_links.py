@@ -1,9 +1,10 @@
-"""Derive the Binder links from the one setting that names the repository (book/_config.yml).
+"""Derive the Binder and Colab links from the one setting that names the repository (book/_config.yml).
 
-    python3 dev.py links     rewrite README.md's Binder badge from book/_config.yml
+    python3 dev.py links     rewrite README.md's Binder and Colab badges from book/_config.yml
 
-Jupyter Book derives each notebook page's launch button from the same `repository:` and
-`launch_buttons:` settings; tests/test_binder.py checks that the badge, the buttons and the setting
+Jupyter Book derives each notebook page's launch buttons (Binder, and Colab when
+`launch_buttons.colab_url` is set) from the same `repository:` and `launch_buttons:` settings;
+tests/test_binder.py and tests/test_links.py check that the badges, the buttons and the setting
 agree, so changing the repository means editing one line and running the command above.
 """
 from __future__ import annotations
@@ -19,6 +20,8 @@ CONFIG = ROOT / "book" / "_config.yml"
 README = ROOT / "README.md"
 FIRST_CHAPTER = "rnn_equations.ipynb"
 BADGE = re.compile(r"^\[!\[Launch on Binder\]\(.*$", re.M)
+COLAB_BADGE = re.compile(r"^\[!\[Open in Colab\]\(.*$", re.M)
+COLAB_LOGO = "https://colab.research.google.com/assets/colab-badge.svg"
 UI = {"classic": "tree", "jupyterlab": "lab/tree"}     # sphinx-book-theme's prefixes (default classic)
 
 
@@ -33,6 +36,7 @@ def settings(config: Path = CONFIG) -> dict:
     return {"owner": match[1], "name": match[2], "branch": repo.get("branch", "main"),
             "book": repo.get("path_to_book", "book").strip("/"),
             "hub": launch.get("binderhub_url", "https://mybinder.org").rstrip("/"),
+            "colab": (launch.get("colab_url") or "").rstrip("/"),
             "ui": _ui(launch.get("notebook_interface", "classic"), config)}
 
 
@@ -55,14 +59,32 @@ def badge(s: dict | None = None) -> str:
     return f"[![Launch on Binder]({s['hub']}/badge_logo.svg)]({launch_url(FIRST_CHAPTER, s)})"
 
 
+def colab_url(notebook: str, s: dict | None = None) -> str:
+    """The Colab address that opens book/<notebook> from GitHub (the form the theme's button uses)."""
+    s = s or settings()
+    if not s["colab"]:
+        raise ValueError(f"launch_buttons.colab_url is not set in {CONFIG}")
+    return f"{s['colab']}/github/{s['owner']}/{s['name']}/blob/{s['branch']}/{s['book']}/{notebook}"
+
+
+def colab_badge(s: dict | None = None) -> str:
+    s = s or settings()
+    return f"[![Open in Colab]({COLAB_LOGO})]({colab_url(FIRST_CHAPTER, s)})"
+
+
 def main() -> int:
     text = README.read_text()
     if not BADGE.search(text):
         sys.exit("README.md has no line starting with '[![Launch on Binder]' to rewrite")
-    new = BADGE.sub(badge(), text, count=1)
+    s = settings()
+    new = BADGE.sub(badge(s), text, count=1)
+    if s["colab"] and COLAB_BADGE.search(new):
+        new = COLAB_BADGE.sub(colab_badge(s), new, count=1)
     if new != text:
         README.write_text(new)
-    print(badge())
+    print(badge(s))
+    if s["colab"]:
+        print(colab_badge(s))
     return 0
 
 
