@@ -102,7 +102,8 @@ def check(site: Path = SITE) -> Result:
 
 def write_report(result: Result, report: Path) -> None:
     report.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{url}\t{len(where)} page(s), e.g. {min(where)}" for url, where in sorted(result.external.items())]
+    lines = [f"{url}\t{len(where)} page(s), e.g. {min(where)}"
+             for url, where in sorted(result.external.items())]
     report.write_text("# External links of the built site (not fetched): URL, pages that use it\n"
                       + "".join(line + "\n" for line in lines), encoding="utf-8")
 
