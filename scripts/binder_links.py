@@ -22,6 +22,7 @@ FIRST_CHAPTER = "rnn_equations.ipynb"
 BADGE = re.compile(r"^\[!\[Launch on Binder\]\(.*$", re.M)
 COLAB_BADGE = re.compile(r"^\[!\[Open in Colab\]\(.*$", re.M)
 COLAB_LOGO = "https://colab.research.google.com/assets/colab-badge.svg"
+COLAB_INSTALL = re.compile(r'^%pip install "recurrent-book @ git\+.*$', re.M)
 UI = {"classic": "tree", "jupyterlab": "lab/tree"}     # sphinx-book-theme's prefixes (default classic)
 
 
@@ -72,14 +73,23 @@ def colab_badge(s: dict | None = None) -> str:
     return f"[![Open in Colab]({COLAB_LOGO})]({colab_url(FIRST_CHAPTER, s)})"
 
 
+def colab_install(s: dict | None = None) -> str:
+    """The cell a Colab reader runs first: Colab installs nothing from requirements.txt, and it
+    lacks the helper package and myst-nb (the notebooks' `glue`); pyproject.toml names the rest."""
+    s = s or settings()
+    repo = f"https://github.com/{s['owner']}/{s['name']}@{s['branch']}"
+    return f'%pip install "recurrent-book @ git+{repo}" myst-nb'
+
+
 def main() -> int:
     text = README.read_text()
     if not BADGE.search(text):
         sys.exit("README.md has no line starting with '[![Launch on Binder]' to rewrite")
     s = settings()
     new = BADGE.sub(badge(s), text, count=1)
-    if s["colab"] and COLAB_BADGE.search(new):
+    if s["colab"]:
         new = COLAB_BADGE.sub(colab_badge(s), new, count=1)
+        new = COLAB_INSTALL.sub(colab_install(s), new, count=1)
     if new != text:
         README.write_text(new)
     print(badge(s))

@@ -1,8 +1,8 @@
 """Links of the built site (scripts/link_check.py) and the Colab links (scripts/binder_links.py).
 
 Every internal link and anchor of both editions resolves (English at book/_build/html, Chinese under
-zh/); the external links are listed in artifacts/external-links.txt, not fetched. The Colab badge and
-buttons derive from the same repository setting as Binder's.
+zh/); the external links are listed in artifacts/external-links.txt, not fetched. The Colab badge,
+buttons and install line derive from the same repository setting as Binder's.
 """
 import os
 import re
@@ -85,6 +85,8 @@ def test_colab_links_follow_the_repository_setting(tmp_path):
         "https://colab.example/github/someone/fork/blob/dev/docs/gru.ipynb"
     assert binder_links.colab_badge(s).endswith("(https://colab.example/github/someone/fork/blob/dev/"
                                                 "docs/rnn_equations.ipynb)")
+    assert binder_links.colab_install(s) == \
+        '%pip install "recurrent-book @ git+https://github.com/someone/fork@dev" myst-nb'
     config.write_text("repository:\n  url: https://github.com/someone/fork\n")
     with pytest.raises(ValueError, match="colab_url"):
         binder_links.colab_url("gru.ipynb", binder_links.settings(config))
@@ -95,6 +97,7 @@ def test_readme_colab_badge_and_page_buttons_agree_with_the_setting():
     assert s["colab"], "launch_buttons.colab_url is not set in book/_config.yml: no Colab buttons"
     readme = (ROOT / "README.md").read_text()
     assert binder_links.colab_badge(s) in readme.splitlines(), "run `python3 dev.py links`"
+    assert binder_links.colab_install(s) in readme.splitlines(), "run `python3 dev.py links`"
     page = HTML / "gru.html"
     if page.exists():
         buttons = re.findall(r'href="(https://colab[^"]+)"', page.read_text(encoding="utf-8"))
