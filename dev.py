@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up, build and test the book. Needs nothing but Python 3.11 (and the package registries).
 
-    python3 dev.py book      build the HTML book into book/_build/html from the notebooks' stored outputs
+    python3 dev.py book      build the HTML book from the notebooks' stored outputs: English into
+                             book/_build/html, Chinese (book/locale/zh_CN) into book/_build/html/zh
     python3 dev.py test      every test: unit and property tests, nbval (strict) on every notebook
                              natively and again on two other CPU code paths (tests/test_portability.py),
                              the book build with warnings as errors, the built book in headless
@@ -9,6 +10,9 @@
                              notebooks in JupyterLab 4 and Notebook 7 in the same browser
     python3 dev.py execute   re-execute every notebook in place, top to bottom in a fresh kernel
     python3 dev.py lab       open the notebooks in JupyterLab
+    python3 dev.py translations   after an English edit: extract the English text and merge it into
+                             the Chinese catalogs book/locale/zh_CN/LC_MESSAGES/*.po (new or changed
+                             messages arrive untranslated or fuzzy; tests/test_translation.py lists them)
     python3 dev.py links     rewrite README.md's Binder badge from the repository URL in book/_config.yml
     python3 dev.py lock      compile requirements.in and requirements-dev.in into the pinned
                              requirements.txt and requirements-dev.txt (with uv; extra arguments go
@@ -195,8 +199,75 @@ def has_chinese_font() -> bool:
     return bool(found.stdout.strip())
 
 
+BOOK = ROOT / "book"
+HTML = BOOK / "_build" / "html"
+LOCALE = BOOK / "locale"            # the translations: LOCALE/zh_CN/LC_MESSAGES/<page>.po
+ZH = "zh_CN"
+ZH_HTML = HTML / "zh"               # the Chinese edition, inside the English site
+ZH_BUILD = BOOK / "_build" / "zh" / "html"
+# Settings whose paths are relative to the folder of conf.py (Jupyter Book's build has it in book/).
+CONFDIR_PATHS = ("bibtex_bibfiles", "html_static_path", "html_extra_path", "templates_path")
+
+
+def sphinx_conf(into: Path) -> Path:
+    """Write the Sphinx conf.py that Jupyter Book derives from book/_config.yml into folder `into`.
+
+    `jupyter-book config sphinx` writes conf.py beside the configuration file it reads, so it reads a
+    copy of _config.yml in `into`: book/ never holds a conf.py that could go stale.
+    """
+    into.mkdir(parents=True, exist_ok=True)
+    shutil.copy(BOOK / "_config.yml", into / "_config.yml")
+    if status := run([BIN / "jupyter-book", "config", "sphinx", BOOK, "--config", into / "_config.yml"],
+                     stdout=subprocess.DEVNULL):
+        sys.exit(f"[dev] jupyter-book config sphinx failed (exit status {status})")
+    with (into / "conf.py").open("a", encoding="utf-8") as conf:   # paths Sphinx reads from confdir
+        conf.write(f"\n_book = {str(BOOK)!r}\nfor _key in {CONFDIR_PATHS!r}:\n"
+                   "    if _key in globals():\n"
+                   "        globals()[_key] = [__import__('os').path.join(_book, p) for p in globals()[_key]]\n")
+    return into
+
+
+def sphinx_build(builder: str, out: Path, *options: str, doctrees: Path | None = None) -> int:
+    """sphinx-build of book/ with Jupyter Book's configuration, the stored outputs and book/_ext.
+
+    The doctrees (Sphinx's cache) go to `doctrees`, by default a folder of book/_build/ per builder.
+    """
+    doctrees = doctrees or BOOK / "_build" / f".doctrees-{builder}-{out.name}"
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = sphinx_conf(Path(tmp))
+        env = os.environ | {"PYTHONPATH": os.pathsep.join(
+            p for p in (str(BOOK / "_ext"), os.environ.get("PYTHONPATH", "")) if p)}
+        return run([BIN / "sphinx-build", "-b", builder, "-c", conf, "-d", doctrees,
+                    "-D", "nb_execution_mode=off", *options, BOOK, out], env=env)
+
+
 def build_book() -> int:
-    return run([BIN / "jupyter-book", "build", "-W", "--keep-going", "book"])
+    """English into book/_build/html/ (Jupyter Book's build), then Chinese into its zh/ folder."""
+    start = time.monotonic()
+    if status := run([BIN / "jupyter-book", "build", "-W", "--keep-going", BOOK]):
+        return status
+    middle = time.monotonic()
+    # Built apart, then copied in: Sphinx and myst-nb write beside their output folder too.
+    status = sphinx_build("html", ZH_BUILD, "-W", "--keep-going", "-q",
+                          "-D", f"language={ZH}", "-D", f"locale_dirs={LOCALE}")
+    if status == 0:
+        shutil.rmtree(ZH_HTML, ignore_errors=True)
+        shutil.copytree(ZH_BUILD, ZH_HTML)
+    say(f"build times: English {middle - start:.0f} s, Chinese {time.monotonic() - middle:.0f} s")
+    return status
+
+
+def update_translations() -> int:
+    """Extract the English text (gettext builder) and merge it into the zh_CN catalogs (sphinx-intl).
+
+    A new or changed English message arrives in its catalog untranslated or fuzzy (with the old
+    translation as a suggestion); tests/test_translation.py fails until it is translated.
+    """
+    pot = BOOK / "_build" / "gettext"
+    shutil.rmtree(pot, ignore_errors=True)
+    if status := sphinx_build("gettext", pot, "-q"):
+        return status
+    return run([BIN / "sphinx-intl", "update", "-p", pot, "-d", LOCALE, "-l", ZH])
 
 
 def main(argv: list[str]) -> int:
@@ -205,7 +276,7 @@ def main(argv: list[str]) -> int:
     # two cores are shared (measured: 0.1 ms against 2.5 ms for one gradient product under load).
     # Notebook kernels, nbval and the book build inherit this from here.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    if command not in {"book", "test", "execute", "lab", "links", "lock"}:
+    if command not in {"book", "test", "execute", "lab", "links", "lock", "translations"}:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2
     if command == "lock" and (BIN / "uv").exists():    # no need to install the locks about to change
@@ -216,8 +287,10 @@ def main(argv: list[str]) -> int:
     if command == "book":
         status = build_book()
         if status == 0:
-            say(f"built: open {ROOT / 'book/_build/html/index.html'} in a browser")
+            say(f"built: open {HTML / 'index.html'} (English) or {ZH_HTML / 'index.html'} (Chinese)")
         return status
+    if command == "translations":
+        return update_translations()
     if command == "test":
         ensure_browser()
         return run([PY, "-m", "pytest", *argv[1:]])

@@ -1,0 +1,152 @@
+"""The Chinese edition's catalogs (book/locale/zh_CN/LC_MESSAGES/<page>.po): complete, intact, in sync.
+
+- every message of every page is translated and none is fuzzy (the catalog's header excepted);
+- a translation keeps the markup that must survive: the same inline math byte for byte, the same
+  role targets ({eq}, {ref}, {numref}, {doc}, {cite}, {glue:text}; {term} may show Chinese text but
+  must keep its English target), the same inline code and the same link targets;
+- the catalogs hold exactly the messages that Sphinx's gettext builder extracts from the English
+  pages now. An edit to the English text therefore fails here until `python3 dev.py translations`
+  has merged it into the catalogs (as an untranslated or fuzzy message) and it has been translated.
+"""
+import importlib.util
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CATALOGS = BOOK / "locale" / "zh_CN" / "LC_MESSAGES"
+PAGES = ["intro"] + re.findall(r"file:\s*(\S+)", (BOOK / "_toc.yml").read_text())
+SHOWN = 8                  # messages listed per page in a failure message
+
+MATH = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$", re.S)
+ROLE = re.compile(r"\{([a-z:]+)\}`([^`]*)`")
+CODE = re.compile(r"(?<![}`])`([^`\n]+)`")
+LINK = re.compile(r"\]\(([^)]*)\)")
+
+
+def messages(path: Path) -> list:
+    """The catalog's messages, without its header (and without obsolete `#~` entries)."""
+    with path.open("rb") as f:
+        return [m for m in read_po(f) if m.id]
+
+
+def role_target(role: str, text: str) -> str:
+    """What a role points at: `text <target>` for term/ref/doc/numref, else its whole text."""
+    match = re.search(r"<([^<>]+)>\s*$", text)
+    if role in ("term", "ref", "doc", "numref") and match:
+        return match.group(1).strip()
+    return text.strip()
+
+
+def markup(text: str) -> dict:
+    """The parts of a message a translation must keep: math, role targets, inline code, links."""
+    math = Counter(MATH.findall(text))
+    rest = MATH.sub(" ", text)
+    roles = Counter((role, role_target(role, body)) for role, body in ROLE.findall(rest))
+    rest = ROLE.sub(" ", rest)
+    return {"math": math, "roles": roles, "code": Counter(CODE.findall(rest)),
+            "links": Counter(LINK.findall(rest))}
+
+
+def markup_problems(msgid: str, msgstr: str) -> list[str]:
+    """How `msgstr` changed the markup of `msgid` (empty if it kept all of it)."""
+    problems = []
+    for kind, (a, b) in {k: (v, markup(msgstr)[k]) for k, v in markup(msgid).items()}.items():
+        if a != b:
+            problems.append(f"{kind}: only in the English {dict(a - b)}, only in the Chinese {dict(b - a)}")
+    return problems
+
+
+def _listing(found: dict) -> str:
+    lines = []
+    for page, items in found.items():
+        lines.append(f"{page}.po: {len(items)}")
+        lines += [f"    {item}" for item in items[:SHOWN]]
+        if len(items) > SHOWN:
+            lines.append(f"    ... and {len(items) - SHOWN} more")
+    return "\n".join(lines)
+
+
+def test_every_page_has_a_catalog():
+    missing = [p for p in PAGES if not (CATALOGS / f"{p}.po").exists()]
+    assert missing == [], f"pages without a zh_CN catalog (run `python3 dev.py translations`): {missing}"
+
+
+def test_every_message_is_translated_and_none_is_fuzzy():
+    found, total, done = {}, 0, 0
+    for page in PAGES:
+        for m in messages(CATALOGS / f"{page}.po"):
+            total += 1
+            if not m.string:
+                found.setdefault(page, []).append(f"untranslated: {m.id[:70]!r}")
+            elif m.fuzzy:
+                found.setdefault(page, []).append(f"fuzzy: {m.id[:70]!r}")
+            else:
+                done += 1
+    assert not found, (f"{done} of {total} messages translated; untranslated or fuzzy, per catalog:\n"
+                       + _listing(found))
+
+
+def test_translations_keep_math_roles_code_and_links():
+    found = {}
+    for page in PAGES:
+        for m in messages(CATALOGS / f"{page}.po"):
+            if m.string:
+                for problem in markup_problems(m.id, m.string):
+                    found.setdefault(page, []).append(f"{m.id[:50]!r}: {problem}")
+    assert not found, "translations that lost or changed markup:\n" + _listing(found)
+
+
+@pytest.mark.parametrize("msgid, msgstr, kind", [
+    ("the map $x_{t+1} = f(x_t)$ iterates", "迭代映射 $x_{t+1} = f(x_{t})$", "math"),
+    ("the {term}`forget gate`", "{term}`遗忘门 <input gate>`", "roles"),
+    ("see {eq}`eq-rnn`", "见 {eq}`eq-rnn2`", "roles"),
+    ("measured {glue:text}`ratio`", "测得", "roles"),
+    ("as in {cite}`pascanu2013`", "如 {cite}`bengio1994`", "roles"),
+    ("call `bptt.backward`", "调用 `backward`", "code"),
+    ("the [notation](notation.md)", "[记号](glossary.md)", "links"),
+])
+def test_markup_check_finds_a_changed_part(msgid, msgstr, kind):
+    problems = markup_problems(msgid, msgstr)
+    assert [p for p in problems if p.startswith(kind + ":")], problems
+
+
+def test_markup_check_accepts_a_faithful_translation():
+    msgid = ("The {term}`hidden state` $h_t$ of {eq}`eq-h` is `h` ([notation](notation.md)), "
+             "{cite}`elman1990`; ratio {glue:text}`r`.")
+    msgstr = ("式 {eq}`eq-h` 的{term}`隐藏状态 <hidden state>` $h_t$ 即 `h`（[记号](notation.md)），"
+              "{cite}`elman1990`；比值 {glue:text}`r`。")
+    assert markup_problems(msgid, msgstr) == []
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    """The messages Sphinx's gettext builder extracts from the English pages now: page -> msgids."""
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    if not dev.BIN.joinpath("sphinx-build").exists():      # tests run from .venv/: use its tools
+        dev.BIN = Path(sys.executable).parent
+    out = tmp_path_factory.mktemp("gettext")
+    status = dev.sphinx_build("gettext", out, "-q", doctrees=tmp_path_factory.mktemp("doctrees"))
+    assert status == 0, "the gettext build failed"
+    return {pot.stem: {m.id for m in messages(pot)} for pot in out.glob("*.pot")}
+
+
+def test_catalogs_hold_exactly_the_english_messages(extracted):
+    assert sorted(extracted) == sorted(PAGES), "pages the gettext build extracts differ from _toc.yml"
+    found = {}
+    for page, english in extracted.items():
+        path = CATALOGS / f"{page}.po"
+        catalog = {m.id for m in messages(path)} if path.exists() else set()
+        items = [f"new in the English: {i[:70]!r}" for i in sorted(english - catalog)]
+        items += [f"no longer in the English: {i[:70]!r}" for i in sorted(catalog - english)]
+        if items:
+            found[page] = items
+    assert not found, ("the catalogs are out of date with the English text: run `python3 dev.py "
+                       "translations`, then translate what it marks\n" + _listing(found))
