@@ -17,6 +17,8 @@ from sphinxcontrib.bibtex.citation_target import parse_citation_targets
 from sphinxcontrib.bibtex.domain import get_docnames
 
 ENV_ATTR = "recurrent_citing"
+# The paragraph's words and punctuation per edition (Sphinx's `language`): lead, separator, end.
+WORDS = {"en": ("Cited in: ", "; ", "."), "zh_CN": ("引用于：", "；", "。")}
 
 
 def _section(node):
@@ -101,17 +103,18 @@ def _add_backlinks(app, doctree, fromdocname):
         places = backlinks(citing, key, order) if key else []
         if not places:
             continue
+        lead, separator, end = WORDS.get(app.config.language, WORDS["en"])
         para = nodes.paragraph(classes=["cited-in"])
-        para += nodes.Text("Cited in: ")
+        para += nodes.Text(lead)
         for i, (docname, section_id, title) in enumerate(places):
             if i:
-                para += nodes.Text("; ")
+                para += nodes.Text(separator)
             uri = app.builder.get_relative_uri(fromdocname, docname)
             if section_id:
                 uri += "#" + section_id
             para += nodes.reference("", "", *_label(env, docname, title), refuri=uri,
                                     internal=True)
-        para += nodes.Text(".")
+        para += nodes.Text(end)
         entry += para
     if any(True for _ in doctree.findall(nodes.math)):
         # Section titles copied into the links may hold math: the page then needs MathJax, which
