@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import test_browser
-from conftest import require_browser
 from test_browser import PAGES, site  # noqa: F401  (site: the fixture serving the built book)
+from test_links import build_both_editions
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -25,6 +25,12 @@ import site_assets  # noqa: E402
 
 ASSETS = ROOT / "tests" / "browser"
 EDITIONS = {"en": "", "zh": "zh/"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def both_editions():
+    """Before `site` serves the book: both editions built (test_book's build is English only)."""
+    build_both_editions(test_browser.HTML)
 
 
 def test_mathjax_pin_is_the_tests_npm_release():
@@ -62,9 +68,6 @@ def _pages(edition):
 
 def _open(browser, site, edition, name):  # noqa: F811
     """The page as test_browser.open_page opens it, plus every script request it made."""
-    html = test_browser.HTML / EDITIONS[edition]
-    if not (html / f"{name}.html").exists():
-        require_browser(f"the {edition} edition is not built ({html}/{name}.html; python3 dev.py book)")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), test_browser._offline)
     page = context.new_page()
