@@ -221,9 +221,9 @@ def sphinx_conf(into: Path) -> Path:
                      stdout=subprocess.DEVNULL):
         sys.exit(f"[dev] jupyter-book config sphinx failed (exit status {status})")
     with (into / "conf.py").open("a", encoding="utf-8") as conf:   # paths Sphinx reads from confdir
-        conf.write(f"\n_book = {str(BOOK)!r}\nfor _key in {CONFDIR_PATHS!r}:\n"
+        conf.write(f"\nimport os as _os\n_book = {str(BOOK)!r}\nfor _key in {CONFDIR_PATHS!r}:\n"
                    "    if _key in globals():\n"
-                   "        globals()[_key] = [__import__('os').path.join(_book, p) for p in globals()[_key]]\n")
+                   "        globals()[_key] = [_os.path.join(_book, p) for p in globals()[_key]]\n")
     return into
 
 
