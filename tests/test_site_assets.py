@@ -121,3 +121,39 @@ def test_theme_icons_render_from_the_web_fonts(browser, site, edition):  # noqa:
         assert page.locator("svg.svg-inline--fa").count() == 0, "fontawesome.js ran after all"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_icon_fonts_hold_just_the_icons_the_site_names(edition):
+    from fontTools.ttLib import TTFont
+
+    static = test_browser.HTML / EDITIONS[edition] / "_static"
+    css = (static / site_assets.THEME_CSS).read_text(encoding="utf-8")
+    assert ".woff2)" not in css, "a @font-face still reads a full Font Awesome font"
+    texts = [p.read_text(encoding="utf-8") for p in (static.parent).glob("*.html")]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in static.rglob("*.js")]
+    codes = site_assets.icon_codepoints(css)
+    wanted = {codes[n] for n in site_assets.used_icons(texts) if n in codes}
+    assert {codes["fa-github"], codes["fa-magnifying-glass"], codes["fa-sun"]} <= wanted
+    held = {}
+    for font in site_assets.FONT_NAMES:
+        path = static / site_assets.FONTS / f"{font}.subset.woff"
+        assert f"{font}.subset.woff" in css and path.stat().st_size < 30_000, path
+        held[font] = set(TTFont(str(path)).getBestCmap())
+    assert wanted <= held["fa-solid-900"] | held["fa-brands-400"] | held["fa-regular-400"]
+    assert codes["fa-github"] in held["fa-brands-400"] and codes["fa-bars"] in held["fa-solid-900"]
+    assert len(held["fa-solid-900"]) < 3 * len(wanted), "the subset kept icons no page names"
+
+
+def test_icon_classes_map_to_code_points_and_subset_rules_are_rewritten():
+    css = ('.fa-github:before{content:"\\f09b"}.fa-github-square:before,.fa-square-github:before'
+           '{content:"\\f092"}@font-face{font-family:X;src:url(../vendor/fontawesome/webfonts/'
+           'fa-brands-400.woff2) format("woff2"),url(../vendor/fontawesome/webfonts/fa-brands-400.ttf)'
+           ' format("truetype")}')
+    assert site_assets.icon_codepoints(css) == {"fa-github": 0xF09B, "fa-github-square": 0xF092,
+                                                "fa-square-github": 0xF092}
+    assert site_assets.used_icons(['<i class="fab fa-github fa-lg">']) == {"fa-github", "fa-lg"}
+    rewritten = site_assets.point_at_subset(css, "fa-brands-400")
+    assert rewritten.endswith('src:url(../vendor/fontawesome/webfonts/fa-brands-400.subset.woff) '
+                              'format("woff")}')
+    assert site_assets.point_at_subset(css, "fa-solid-900") == css

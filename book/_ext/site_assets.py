@@ -12,7 +12,11 @@ Font Awesome. pydata-sphinx-theme loads `fontawesome.js` (1.5 MB, 0.54 MB compre
 page: it swaps each `<i class="fa-...">` icon for an inline SVG. The theme's stylesheet already
 carries Font Awesome's web-font rules (and ships the fonts), which draw the same icons from those
 `<i>` elements, so the script only duplicates them. After the build, this removes the script's tag
-from every page and the script (and its source map) from the output.
+from every page and the script (and its source map) from the output. The fonts themselves hold
+every Font Awesome icon (0.27 MB for the two a page needs) while the theme shows about twenty: the
+build also writes a subset of each font with just the icons named in the pages and the theme's
+scripts (fontTools, a matplotlib dependency; WOFF, as WOFF2 would need brotli), and points the
+stylesheet's @font-face rules at those subsets.
 """
 from __future__ import annotations
 
@@ -27,6 +31,59 @@ MATHJAX_SRI = "sha384-Wuix6BuhrWbjDBs24bXrjf4ZQ5aFeFWBuKkFekO2t8xFU0iNaLQfp2K6/1
 FONTAWESOME_JS = ("fontawesome.js", "fontawesome.js.map", "fontawesome.js.LICENSE.txt")
 _FONTAWESOME_TAG = re.compile(r'[ \t]*<script\b[^>]*\bsrc="[^"]*_static/scripts/fontawesome\.js'
                               r'[^"]*"[^>]*>\s*</script>[ \t]*\n?')
+
+
+FONTS = "vendor/fontawesome/webfonts"          # under _static/
+FONT_NAMES = ("fa-solid-900", "fa-regular-400", "fa-brands-400")
+THEME_CSS = "styles/pydata-sphinx-theme.css"
+_ICON_RULE = re.compile(r'([^{}]+)\{content:"\\([0-9a-f]{2,6})"\}')
+_ICON_CLASS = re.compile(r"\bfa-[a-z0-9-]+")
+
+
+def icon_codepoints(css: str) -> dict[str, int]:
+    """Font Awesome class -> the code point its ::before draws, from the stylesheet's rules."""
+    found = {}
+    for selectors, code in _ICON_RULE.findall(css):
+        for selector in selectors.split(","):
+            if match := re.fullmatch(r"\.(fa-[\w-]+):+before", selector.strip()):
+                found[match[1]] = int(code, 16)
+    return found
+
+
+def used_icons(texts) -> set[str]:
+    """Every `fa-...` class named in `texts` (pages and scripts): styles and sizes included."""
+    return {name for text in texts for name in _ICON_CLASS.findall(text)}
+
+
+def point_at_subset(css: str, font: str) -> str:
+    """The stylesheet with `font`'s @font-face reading only its subset."""
+    rule = re.compile(r"src:url\(\.\./" + re.escape(f"{FONTS}/{font}.woff2)") + r"[^;}]*")
+    return rule.sub(f'src:url(../{FONTS}/{font}.subset.woff) format("woff")', css)
+
+
+def subset_icon_fonts(static: Path, texts) -> set[int]:
+    """Write `<font>.subset.woff` beside each Font Awesome font and point the theme's CSS at them."""
+    from fontTools import subset
+
+    css_file = static / THEME_CSS
+    css = css_file.read_text(encoding="utf-8")
+    codes = icon_codepoints(css)
+    wanted = {codes[name] for name in used_icons(texts) if name in codes}
+    for font in FONT_NAMES:
+        source = static / FONTS / f"{font}.ttf"
+        if not source.exists():
+            continue
+        options = subset.Options()
+        options.flavor = "woff"
+        options.layout_features = ["*"]
+        face = subset.load_font(str(source), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=wanted)
+        subsetter.subset(face)
+        subset.save_font(face, str(static / FONTS / f"{font}.subset.woff"), options)
+        css = point_at_subset(css, font)
+    css_file.write_text(css, encoding="utf-8")
+    return wanted
 
 
 def drop_fontawesome_script(text: str) -> str:
@@ -44,13 +101,19 @@ def _trim_pages(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
+    texts = []
     for page in out.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         trimmed = drop_fontawesome_script(text)
         if trimmed != text:
             page.write_text(trimmed, encoding="utf-8")
+        texts.append(trimmed)
+    static = out / "_static"
     for name in FONTAWESOME_JS:
-        (out / "_static" / "scripts" / name).unlink(missing_ok=True)
+        (static / "scripts" / name).unlink(missing_ok=True)
+    texts += [js.read_text(encoding="utf-8", errors="replace") for js in static.rglob("*.js")]
+    if (static / THEME_CSS).exists():
+        subset_icon_fonts(static, texts)
 
 
 def setup(app):
