@@ -67,7 +67,7 @@ def test_deploy_builds_with_the_readme_book_command_and_publishes_on_pages():
     data = workflow("deploy.yml")
     assert data["on"]["push"]["branches"] == ["main"]
     runs = [s["run"] for s in steps(data) if "run" in s]
-    assert runs == ["python3 dev.py book"]
+    assert runs == ["python3 dev.py book", ".venv/bin/python scripts/link_check.py book/_build/html"]
     uses = {s["uses"].split("@")[0]: s for s in steps(data) if "uses" in s}
     assert uses["actions/upload-pages-artifact"]["with"]["path"] == "book/_build/html"
     assert "actions/deploy-pages" in uses
