@@ -6,10 +6,13 @@
   must keep its English target), the same inline code and the same link targets;
 - the catalogs hold exactly the messages that Sphinx's gettext builder extracts from the English
   pages now. An edit to the English text therefore fails here until `python3 dev.py translations`
-  has merged it into the catalogs (as an untranslated or fuzzy message) and it has been translated.
+  has merged it into the catalogs (as an untranslated or fuzzy message) and it has been translated;
+- in the built site, each Chinese page shows the same numbers glued from code ({glue:text}) as its
+  English page (a translated message is parsed apart from its notebook: book/_ext/editions.py).
 """
 import importlib.util
 import re
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -21,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 CATALOGS = BOOK / "locale" / "zh_CN" / "LC_MESSAGES"
 PAGES = ["intro"] + re.findall(r"file:\s*(\S+)", (BOOK / "_toc.yml").read_text())
+HTML = BOOK / "_build" / "html"             # English; the Chinese edition is in its zh/ folder
 SHOWN = 8                  # messages listed per page in a failure message
+PASTED = re.compile(r'<span class="pasted-text">(.*?)</span>', re.S)     # myst-nb's {glue:text}
 
 MATH = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$", re.S)
 ROLE = re.compile(r"\{([a-z:]+)\}`([^`]*)`")
@@ -150,3 +155,24 @@ def test_catalogs_hold_exactly_the_english_messages(extracted):
             found[page] = items
     assert not found, ("the catalogs are out of date with the English text: run `python3 dev.py "
                        "translations`, then translate what it marks\n" + _listing(found))
+
+
+@pytest.fixture(scope="module")
+def built_site():
+    if not ((HTML / "intro.html").exists() and (HTML / "zh" / "intro.html").exists()):
+        subprocess.run([sys.executable, str(ROOT / "dev.py"), "book"], cwd=ROOT, check=True,
+                       capture_output=True)
+    return HTML
+
+
+def test_chinese_pages_show_the_numbers_glued_from_code(built_site):
+    glued, differ = 0, {}
+    for page in PAGES:
+        english = Counter(PASTED.findall((built_site / f"{page}.html").read_text(encoding="utf-8")))
+        chinese = Counter(PASTED.findall((built_site / "zh" / f"{page}.html").read_text(encoding="utf-8")))
+        glued += sum(english.values())
+        if english != chinese:
+            differ[page] = [f"only in English: {dict(english - chinese)}, "
+                            f"only in Chinese: {dict(chinese - english)}"]
+    assert glued > 0, "no {glue:text} value found in the English pages"
+    assert not differ, "glued values that differ between the editions:\n" + _listing(differ)

@@ -17,7 +17,6 @@ this extension
 import re
 from pathlib import Path
 
-
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # language (Sphinx's `language`) -> (folder of its edition inside the site, the link's text, BCP 47 tag)
 EDITIONS = {"en": ("", "English", "en"), "zh_CN": ("zh/", "中文", "zh-CN")}
