@@ -7,8 +7,9 @@
 - the catalogs hold exactly the messages that Sphinx's gettext builder extracts from the English
   pages now. An edit to the English text therefore fails here until `python3 dev.py translations`
   has merged it into the catalogs (as an untranslated or fuzzy message) and it has been translated;
-- in the built site, each Chinese page shows the same numbers glued from code ({glue:text}) as its
-  English page (a translated message is parsed apart from its notebook: book/_ext/editions.py).
+- the Chinese edition builds without a warning (a broken role in a translation would warn), and
+  each Chinese page shows the same numbers glued from code ({glue:text}) as its English page (a
+  translated message is parsed apart from its notebook: book/_ext/editions.py).
 """
 import importlib.util
 import re
@@ -130,13 +131,19 @@ def test_markup_check_accepts_a_faithful_translation():
 
 
 @pytest.fixture(scope="module")
-def extracted(tmp_path_factory):
-    """The messages Sphinx's gettext builder extracts from the English pages now: page -> msgids."""
+def dev():
+    """dev.py as a module (its Sphinx builds), using the tools beside the running Python."""
     spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
-    dev = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dev)
-    if not dev.BIN.joinpath("sphinx-build").exists():      # tests run from .venv/: use its tools
-        dev.BIN = Path(sys.executable).parent
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not module.BIN.joinpath("sphinx-build").exists():
+        module.BIN = Path(sys.executable).parent
+    return module
+
+
+@pytest.fixture(scope="module")
+def extracted(dev, tmp_path_factory):
+    """The messages Sphinx's gettext builder extracts from the English pages now: page -> msgids."""
     out = tmp_path_factory.mktemp("gettext")
     status = dev.sphinx_build("gettext", out, "-q", doctrees=tmp_path_factory.mktemp("doctrees"))
     assert status == 0, "the gettext build failed"
@@ -158,18 +165,28 @@ def test_catalogs_hold_exactly_the_english_messages(extracted):
 
 
 @pytest.fixture(scope="module")
-def built_site():
-    if not ((HTML / "intro.html").exists() and (HTML / "zh" / "intro.html").exists()):
+def chinese_build(dev, tmp_path_factory):
+    """A fresh build of the Chinese edition, as `dev.py book` makes it (warnings are errors)."""
+    out = tmp_path_factory.mktemp("zh") / "html"
+    status = dev.sphinx_build("html", out, "-W", "--keep-going", "-q", "-D", f"language={dev.ZH}",
+                              "-D", f"locale_dirs={dev.LOCALE}", doctrees=tmp_path_factory.mktemp("doctrees"))
+    return status, out
+
+
+def test_the_chinese_edition_builds_without_warnings(chinese_build):
+    status, out = chinese_build
+    assert status == 0, "the Chinese build warned or failed (its messages are in the captured output)"
+    assert all((out / f"{page}.html").exists() for page in PAGES)
+
+
+def test_chinese_pages_show_the_numbers_glued_from_code(chinese_build):
+    if not (HTML / "intro.html").exists():            # the English edition, as `dev.py book` builds it
         subprocess.run([sys.executable, str(ROOT / "dev.py"), "book"], cwd=ROOT, check=True,
                        capture_output=True)
-    return HTML
-
-
-def test_chinese_pages_show_the_numbers_glued_from_code(built_site):
     glued, differ = 0, {}
     for page in PAGES:
-        english = Counter(PASTED.findall((built_site / f"{page}.html").read_text(encoding="utf-8")))
-        chinese = Counter(PASTED.findall((built_site / "zh" / f"{page}.html").read_text(encoding="utf-8")))
+        english = Counter(PASTED.findall((HTML / f"{page}.html").read_text(encoding="utf-8")))
+        chinese = Counter(PASTED.findall((chinese_build[1] / f"{page}.html").read_text(encoding="utf-8")))
         glued += sum(english.values())
         if english != chinese:
             differ[page] = [f"only in English: {dict(english - chinese)}, "
