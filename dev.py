@@ -13,7 +13,8 @@
     python3 dev.py translations   after an English edit: extract the English text and merge it into
                              the Chinese catalogs book/locale/zh_CN/LC_MESSAGES/*.po (new or changed
                              messages arrive untranslated or fuzzy; tests/test_translation.py lists them)
-    python3 dev.py links     rewrite README.md's Binder badge from the repository URL in book/_config.yml
+    python3 dev.py links     rewrite README.md's Binder and Colab badges from the repository URL in
+                             book/_config.yml
     python3 dev.py lock      compile requirements.in and requirements-dev.in into the pinned
                              requirements.txt and requirements-dev.txt (with uv; extra arguments go
                              to it, for example `--upgrade-package numpy`), then reinstall .venv/

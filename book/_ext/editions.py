@@ -14,6 +14,7 @@ this extension
   Markdown document of its own, which lacks the notebook's glue data, so myst-nb's glue roles
   would find no key there; the glue roles fall back to the notebook's own glue data.
 """
+import logging
 import re
 from pathlib import Path
 
@@ -73,6 +74,11 @@ def _search_dictionary(app):
     words.write_text("".join(f"{name} 1000 n\n" for name in glossary_names(glossary.read_text("utf-8"))),
                      encoding="utf-8")
     app.config.html_search_options = {**(app.config.html_search_options or {}), "dict": str(words)}
+    try:                                    # jieba logs each dictionary load at DEBUG level
+        import jieba
+        jieba.setLogLevel(logging.WARNING)
+    except ImportError:                     # Sphinx then indexes no Chinese word; the tests say so
+        pass
 
 
 _CLIENTS = {}      # path of a notebook -> its myst-nb client (this process), whose glue data it keeps
