@@ -193,3 +193,15 @@ def test_chinese_pages_show_the_numbers_glued_from_code(chinese_build):
                             f"only in Chinese: {dict(chinese - english)}"]
     assert glued > 0, "no {glue:text} value found in the English pages"
     assert not differ, "glued values that differ between the editions:\n" + _listing(differ)
+
+
+def test_the_table_of_contents_parts_are_in_chinese(chinese_build):
+    """The parts' captions ("Gated cells") come from the root page's catalog: sphinx-external-toc adds
+    the toctrees after Sphinx's translation step, so book/_ext/editions.py translates them itself."""
+    captions = re.findall(r"^\s*- caption:\s*(.+?)\s*$", (BOOK / "_toc.yml").read_text(), re.M)
+    translated = {m.id: m.string for m in messages(BOOK / "locale" / "zh_CN" / "LC_MESSAGES" / "intro.po")}
+    assert captions and all(translated.get(c) for c in captions), "a part caption has no translation"
+    for page in ("intro", "seq2seq"):
+        html = (chinese_build[1] / f"{page}.html").read_text(encoding="utf-8")
+        for caption in captions:
+            assert translated[caption] in html and f">{caption}<" not in html, (page, caption)

@@ -10,6 +10,8 @@ this extension
   catalog name `zh_CN`);
 - in the Chinese edition, gives the search index's word splitter (jieba) the glossary's Chinese
   terms as a user dictionary, so that a term such as 遗忘门 is indexed as one word;
+- translates the captions of the table of contents' parts ("Gated cells") from the root page's
+  catalog: sphinx-external-toc adds the toctrees after Sphinx's translation step has run;
 - lets a translated message use {glue:text}: Sphinx parses each translated message as a small
   Markdown document of its own, which lacks the notebook's glue data, so myst-nb's glue roles
   would find no key there; the glue roles fall back to the notebook's own glue data.
@@ -81,6 +83,36 @@ def _search_dictionary(app):
         pass
 
 
+_CATALOGS = {}     # (language, docname) -> {msgid: msgstr} of that page's catalog
+
+
+def _catalog(app, docname: str) -> dict:
+    key = (app.config.language, docname)
+    if key not in _CATALOGS:
+        from babel.messages.pofile import read_po
+
+        path = Path(app.srcdir) / "locale" / str(app.config.language) / "LC_MESSAGES" / f"{docname}.po"
+        messages = {}
+        if path.exists():
+            with open(path, "rb") as f:
+                messages = {m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy}
+        _CATALOGS[key] = messages
+    return _CATALOGS[key]
+
+
+def _translate_captions(app, doctree):
+    """The parts' captions in the table of contents, in the edition's language."""
+    if edition(app.config.language) == "en":
+        return
+    from sphinx import addnodes
+
+    messages = _catalog(app, app.env.docname)
+    for toctree in doctree.findall(addnodes.toctree):
+        caption = toctree.get("caption")
+        if caption and caption in messages:
+            toctree["caption"] = messages[caption]
+
+
 _CLIENTS = {}      # path of a notebook -> its myst-nb client (this process), whose glue data it keeps
 
 
@@ -125,5 +157,6 @@ def setup(app):
     _glue_in_translations()
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _search_dictionary)
+    app.connect("doctree-read", _translate_captions)
     app.connect("html-page-context", _page_context, priority=100)   # before the theme drops empty parts
     return {"parallel_read_safe": True, "parallel_write_safe": True}
